@@ -1,0 +1,216 @@
+package harness
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Profiles of a certification run.
+const (
+	ProfileQuick      = "quick"      // CI: every requirement at small counts
+	ProfileFull       = "full"       // larger samples, concurrency and counts
+	ProfileProduction = "production" // full, and TLS-01 becomes MUST
+)
+
+// Header is one static header variable sent with every delivery.
+type Header struct {
+	Name  string `yaml:"name" json:"name"`
+	Value string `yaml:"value" json:"value"`
+}
+
+// ParseHeader parses "Name: value" as given to --header.
+func ParseHeader(s string) (Header, error) {
+	name, value, ok := strings.Cut(s, ":")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" {
+		return Header{}, fmt.Errorf("%q is not 'Name: value'", s)
+	}
+	if strings.ContainsAny(name, " \t\r\n()<>@,;:\\\"/[]?={}") {
+		return Header{}, fmt.Errorf("header name %q has characters a header name cannot", name)
+	}
+	if strings.ContainsAny(value, "\r\n") {
+		return Header{}, fmt.Errorf("header %s: value has a line break", name)
+	}
+	return Header{Name: http.CanonicalHeaderKey(name), Value: strings.TrimSpace(value)}, nil
+}
+
+// Timeouts are every bound the harness waits on, named in one place.
+type Timeouts struct {
+	// Attempt bounds one delivery attempt end to end (RiskOS's delivery timeout).
+	Attempt time.Duration `yaml:"attempt" json:"attempt"`
+	// Dial, TLSHandshake and ResponseHeader bound the transport's phases.
+	Dial           time.Duration `yaml:"dial" json:"dial"`
+	TLSHandshake   time.Duration `yaml:"tls_handshake" json:"tls_handshake"`
+	ResponseHeader time.Duration `yaml:"response_header" json:"response_header"`
+	// AckBudget is the p99 ack latency a receiver must meet (ACK-02, LOAD-01).
+	AckBudget time.Duration `yaml:"ack_budget" json:"ack_budget"`
+	// Settle bounds how long effects may take to appear after an ack.
+	Settle time.Duration `yaml:"settle" json:"settle"`
+	// Spec bounds one certification spec.
+	Spec time.Duration `yaml:"spec" json:"spec"`
+}
+
+// DefaultTimeouts returns the RiskOS-like defaults.
+func DefaultTimeouts() Timeouts {
+	return Timeouts{
+		Attempt:        30 * time.Second,
+		Dial:           5 * time.Second,
+		TLSHandshake:   10 * time.Second,
+		ResponseHeader: 30 * time.Second,
+		AckBudget:      500 * time.Millisecond,
+		Settle:         5 * time.Second,
+		Spec:           2 * time.Minute,
+	}
+}
+
+// TLSConfig is how hookproof talks to https targets.
+type TLSConfig struct {
+	CACert             string `yaml:"ca_cert" json:"ca_cert,omitempty"`
+	ClientCert         string `yaml:"client_cert" json:"client_cert,omitempty"`
+	ClientKey          string `yaml:"client_key" json:"client_key,omitempty"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify" json:"insecure_skip_verify,omitempty"`
+}
+
+// EffectsConfig names the probe that makes processing observable.
+type EffectsConfig struct {
+	URL   string `yaml:"url" json:"url,omitempty"`
+	File  string `yaml:"file" json:"file,omitempty"`
+	SQL   Secret `yaml:"sql" json:"sql,omitempty"` // a DSN may carry a password
+	Query string `yaml:"query" json:"query,omitempty"`
+}
+
+// Configured reports whether any probe is set.
+func (e EffectsConfig) Configured() bool { return e.URL != "" || e.File != "" || e.SQL.IsSet() }
+
+// Config is one run's configuration: decoded from hookproof.yaml over
+// DefaultConfig, then overridden by HOOKPROOF_* variables and flags (in cmd),
+// then validated once.
+type Config struct {
+	Target         string        `yaml:"target" json:"target"`
+	Auth           AuthConfig    `yaml:"auth" json:"auth"`
+	Headers        []Header      `yaml:"headers" json:"headers,omitempty"`
+	Profile        string        `yaml:"profile" json:"profile"`
+	EventTypes     []string      `yaml:"event_types" json:"event_types,omitempty"`
+	Effects        EffectsConfig `yaml:"effects" json:"effects"`
+	TLS            TLSConfig     `yaml:"tls" json:"tls"`
+	Timeouts       Timeouts      `yaml:"timeouts" json:"timeouts"`
+	Retry          RetryPolicy   `yaml:"retry" json:"retry"`
+	RestartCommand string        `yaml:"restart_command" json:"restart_command,omitempty"`
+	ReportDir      string        `yaml:"report_dir" json:"report_dir,omitempty"`
+	LabelFilter    string        `yaml:"label_filter" json:"label_filter,omitempty"`
+	Strict         bool          `yaml:"strict" json:"strict,omitempty"`
+	Seed           int64         `yaml:"seed" json:"seed"`
+	// RequiredRate is LOAD-01's rate in events/s; LoadDuration its duration.
+	RequiredRate float64       `yaml:"required_rate" json:"required_rate"`
+	LoadDuration time.Duration `yaml:"load_duration" json:"load_duration"`
+}
+
+// DefaultConfig returns the defaults every run starts from.
+func DefaultConfig() Config {
+	return Config{
+		Auth:         AuthConfig{Type: AuthNone},
+		Profile:      ProfileQuick,
+		Timeouts:     DefaultTimeouts(),
+		Retry:        DefaultRetryPolicy(),
+		Seed:         1,
+		RequiredRate: 50,
+		LoadDuration: 30 * time.Second,
+	}
+}
+
+// LoadConfigFile decodes a YAML config over cfg. Unknown keys are errors, so
+// a typo does not silently fall back to a default; errors name the file and
+// line.
+func LoadConfigFile(path string, cfg *Config) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return DecodeConfig(path, bytes.NewReader(b), cfg)
+}
+
+// DecodeConfig decodes YAML from r over cfg; name labels errors.
+func DecodeConfig(name string, r io.Reader, cfg *Config) error {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config %s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	return nil
+}
+
+// Validate reports every problem together, each naming its field.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.Target == "" {
+		add(errors.New("target (--target): required"))
+	} else if err := checkHTTPURL(c.Target); err != nil {
+		add(fmt.Errorf("target (--target): %w", err))
+	}
+	add(c.Auth.Validate())
+	switch c.Profile {
+	case ProfileQuick, ProfileFull, ProfileProduction:
+	default:
+		add(fmt.Errorf("profile (--profile): %q is not quick, full or production", c.Profile))
+	}
+	for _, t := range c.EventTypes {
+		if _, ok := LookupEventType(t); !ok {
+			add(fmt.Errorf("event_types: %q is not a RiskOS event type (see hookproof events list)", t))
+		}
+	}
+	for i, h := range c.Headers {
+		if _, err := ParseHeader(h.Name + ": " + h.Value); err != nil {
+			add(fmt.Errorf("headers[%d] (--header): %w", i, err))
+		}
+	}
+	if c.Effects.URL != "" {
+		if err := checkHTTPURL(c.Effects.URL); err != nil {
+			add(fmt.Errorf("effects.url (--effects-url): %w", err))
+		}
+	}
+	if c.Effects.SQL.IsSet() && c.Effects.Query == "" {
+		add(errors.New("effects.query (--effects-query): required with effects.sql"))
+	}
+	if (c.TLS.ClientCert == "") != (c.TLS.ClientKey == "") {
+		add(errors.New("tls.client_cert and tls.client_key (--client-cert, --client-key): give both or neither"))
+	}
+	t := c.Timeouts
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"attempt", t.Attempt}, {"dial", t.Dial}, {"tls_handshake", t.TLSHandshake}, {"response_header", t.ResponseHeader}, {"ack_budget", t.AckBudget}, {"settle", t.Settle}, {"spec", t.Spec}} {
+		if d.v <= 0 {
+			add(fmt.Errorf("timeouts.%s: must be positive, got %s", d.name, d.v))
+		}
+	}
+	add(c.Retry.Validate("retry."))
+	if c.RequiredRate <= 0 {
+		add(fmt.Errorf("required_rate: must be positive, got %g", c.RequiredRate))
+	}
+	if c.LoadDuration <= 0 {
+		add(fmt.Errorf("load_duration: must be positive, got %s", c.LoadDuration))
+	}
+	return errors.Join(errs...)
+}
+
+// Secrets returns every secret value in the config, for output scrubbing.
+func (c Config) Secrets() []string {
+	s := c.Auth.Secrets()
+	if c.Effects.SQL.IsSet() {
+		s = append(s, c.Effects.SQL.Reveal())
+	}
+	return s
+}
