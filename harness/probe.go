@@ -67,7 +67,7 @@ func (p *HTTPProbe) Count(ctx context.Context, eventID string) (int, error) {
 		return 0, fmt.Errorf("%w: reading answer: %w", ErrProbe, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("%w: GET %s answered %d: %s", ErrProbe, RedactURL(p.URL), resp.StatusCode, excerpt(body))
+		return 0, fmt.Errorf("%w: GET %s answered %d: %s", ErrProbe, RedactURL(p.URL), resp.StatusCode, excerpt(string(body)))
 	}
 	return ParseEffects(body, eventID)
 }
@@ -98,14 +98,6 @@ func ParseEffects(body []byte, eventID string) (int, error) {
 		return 0, fmt.Errorf("%w: asked about %s, answer is about %q", ErrProbe, eventID, *ans.EventID)
 	}
 	return *ans.Count, nil
-}
-
-func excerpt(b []byte) string {
-	const n = 200
-	if len(b) > n {
-		return string(b[:n]) + "…"
-	}
-	return string(b)
 }
 
 // FileProbe counts lines equal to the event_id in a file the receiver
