@@ -1,0 +1,67 @@
+package reports
+
+// LoadSection is report.json's "load" part: what a load run (hookproof load,
+// or the LOAD specs) measured.
+type LoadSection struct {
+	// RequestedRate is the rate asked for in events/s (0: as fast as possible).
+	RequestedRate float64 `json:"requested_rate"`
+	// SentRate is the rate actually sent; Throughput the rate of answers.
+	SentRate   float64 `json:"sent_rate,omitempty"`
+	Throughput float64 `json:"throughput"`
+	Requests   uint64  `json:"requests"`
+	// SuccessRatio is the share of requests acked 2xx, in [0, 1].
+	SuccessRatio float64 `json:"success_ratio"`
+	// LatencyMS is measured from each request's scheduled send time, so a
+	// stalled receiver shows in it (no coordinated omission).
+	LatencyMS LatencyMS `json:"latency_ms"`
+	// ServiceLatencyMS is measured from the actual send, for comparison.
+	ServiceLatencyMS *LatencyMS `json:"service_latency_ms,omitempty"`
+	// StatusCodes counts answers by status ("200"), and errors by class.
+	StatusCodes map[string]uint64 `json:"status_codes"`
+	// Errors counts requests without an answer, by error class.
+	Errors map[string]uint64 `json:"errors,omitempty"`
+	// Retryable counts non-2xx answers in RiskOS's retry set; Lost counts
+	// the others, which make RiskOS give up on the event (RETRY-01).
+	Retryable  uint64      `json:"retryable"`
+	Lost       uint64      `json:"lost"`
+	LostEvents []LostEvent `json:"lost_events,omitempty"`
+	// CapacityRPS is the highest rate that met LOAD-01's bounds, when a
+	// capacity search ran.
+	CapacityRPS *float64 `json:"capacity_rps,omitempty"`
+	// DurationS is the run's length in seconds.
+	DurationS float64 `json:"duration_s"`
+	// Series is latency and rate over time, downsampled for charts.
+	Series []SeriesPoint `json:"series,omitempty"`
+	// Histogram buckets LatencyMS's samples, as DeliveryStats.Histogram.
+	Histogram []Bucket `json:"histogram,omitempty"`
+	// Shards is how many load generators' results this section sums (0 or
+	// 1: a single run). With more, percentiles are upper bounds (see Merge).
+	Shards int `json:"shards,omitempty"`
+}
+
+// LatencyMS are load latency percentiles in milliseconds.
+type LatencyMS struct {
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+}
+
+// LostEvent is one event RiskOS would have given up on.
+type LostEvent struct {
+	EventID string `json:"event_id"`
+	// Status is the non-retryable answer, 0 with Error when none came.
+	Status int    `json:"status,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// SeriesPoint is one interval of a load run, T seconds after its start.
+type SeriesPoint struct {
+	T      float64 `json:"t"`
+	Rate   float64 `json:"rate"`
+	P50    float64 `json:"p50"`
+	P99    float64 `json:"p99"`
+	Errors uint64  `json:"errors"`
+}

@@ -1,0 +1,235 @@
+package reports
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+)
+
+// Merge combines the reports of shards of one run (a CI matrix, an Indexed
+// Job) into one report with one verdict:
+//   - requirement statuses merge per ID, failed over passed over skipped,
+//     keeping every shard's evidence;
+//   - counts, rates and status codes add up; success ratios are weighted by
+//     requests;
+//   - percentiles cannot be merged from summaries, so each merged
+//     percentile is the maximum over the shards: an upper bound, which a
+//     note says; an exact figure needs the raw results;
+//   - the verdict fails if any shard failed, was interrupted, or the merged
+//     requirements fail (see Verdict).
+//
+// Reports must share profile and target: merging runs against different
+// receivers would certify neither. The inputs are not modified.
+func Merge(reports ...*Report) (*Report, error) {
+	if len(reports) == 0 {
+		return nil, errors.New("reports: merge: no reports")
+	}
+	for i, r := range reports {
+		if r == nil {
+			return nil, fmt.Errorf("reports: merge: reports[%d]: nil", i)
+		}
+	}
+	first := reports[0]
+	var errs []error
+	for i, r := range reports[1:] {
+		if r.Profile != first.Profile {
+			errs = append(errs, fmt.Errorf("reports: merge: reports[%d].profile: %q differs from %q", i+1, r.Profile, first.Profile))
+		}
+		if r.Target != first.Target {
+			errs = append(errs, fmt.Errorf("reports: merge: reports[%d].target: %q differs from %q", i+1, r.Target, first.Target))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := &Report{Tool: first.Tool, Profile: first.Profile, Target: first.Target, Config: first.Config}
+	byID := map[string]int{}
+	anyFail := false
+	for _, r := range reports {
+		if out.StartedAt.IsZero() || (!r.StartedAt.IsZero() && r.StartedAt.Before(out.StartedAt)) {
+			out.StartedAt = r.StartedAt
+		}
+		if r.FinishedAt.After(out.FinishedAt) {
+			out.FinishedAt = r.FinishedAt
+		}
+		out.Strict = out.Strict || r.Strict
+		out.Interrupted = out.Interrupted || r.Interrupted
+		out.Insecure = out.Insecure || r.Insecure
+		anyFail = anyFail || r.Verdict != VerdictPass
+		if out.Config == nil {
+			out.Config = r.Config
+		}
+		for _, n := range r.Notes {
+			if !slices.Contains(out.Notes, n) {
+				out.Notes = append(out.Notes, n)
+			}
+		}
+		for _, q := range r.Requirements {
+			q.Evidence = slices.Clone(q.Evidence)
+			if i, ok := byID[q.ID]; ok {
+				out.Requirements[i] = combine(out.Requirements[i], q)
+				continue
+			}
+			byID[q.ID] = len(out.Requirements)
+			out.Requirements = append(out.Requirements, q)
+		}
+		out.Deliveries = mergeDeliveries(out.Deliveries, r.Deliveries)
+		out.Load = mergeLoad(out.Load, r.Load)
+	}
+	if len(reports) > 1 {
+		out.Notes = append(out.Notes, fmt.Sprintf("merged from %d reports: latency percentiles are the maximum over the shards, an upper bound; an exact merge needs the raw results", len(reports)))
+	}
+	out.Decide(out.Strict)
+	if anyFail {
+		out.Verdict = VerdictFail
+	}
+	return out, nil
+}
+
+func maxPercentiles(a, b Percentiles) Percentiles {
+	return Percentiles{Count: a.Count + b.Count, P50: max(a.P50, b.P50), P90: max(a.P90, b.P90), P95: max(a.P95, b.P95), P99: max(a.P99, b.P99), Max: max(a.Max, b.Max)}
+}
+
+func maxLatency(a, b LatencyMS) LatencyMS {
+	return LatencyMS{P50: max(a.P50, b.P50), P90: max(a.P90, b.P90), P95: max(a.P95, b.P95), P99: max(a.P99, b.P99), P999: max(a.P999, b.P999), Max: max(a.Max, b.Max)}
+}
+
+func addCounts[V int | uint64](dst, src map[string]V) map[string]V {
+	if len(src) == 0 {
+		return dst
+	}
+	if dst == nil {
+		dst = map[string]V{}
+	}
+	for k, v := range src {
+		dst[k] += v
+	}
+	return dst
+}
+
+// mergeBuckets adds histograms bucket by bucket. Shards bucket on the same
+// bounds (the defaults plus one ack budget), so the union of bounds is exact.
+func mergeBuckets(a, b []Bucket) []Bucket {
+	if len(a) == 0 {
+		return slices.Clone(b)
+	}
+	counts := map[float64]int{}
+	for _, x := range append(slices.Clone(a), b...) {
+		counts[x.UpperMS] += x.Count
+	}
+	out := make([]Bucket, 0, len(counts))
+	for ub, n := range counts {
+		out = append(out, Bucket{UpperMS: ub, Count: n})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UpperMS < out[j].UpperMS })
+	return out
+}
+
+func mergeDeliveries(a, b *DeliveryStats) *DeliveryStats {
+	if b == nil {
+		return a
+	}
+	if a == nil {
+		a = &DeliveryStats{}
+	}
+	out := &DeliveryStats{
+		Total:        a.Total + b.Total,
+		StatusCodes:  addCounts(addCounts(nil, a.StatusCodes), b.StatusCodes),
+		AckLatencyMS: maxPercentiles(a.AckLatencyMS, b.AckLatencyMS),
+		AckBudgetMS:  max(a.AckBudgetMS, b.AckBudgetMS),
+		OverBudget:   a.OverBudget + b.OverBudget,
+		Histogram:    mergeBuckets(a.Histogram, b.Histogram),
+	}
+	if out.StatusCodes == nil {
+		out.StatusCodes = map[string]int{}
+	}
+	if len(a.PerEventType)+len(b.PerEventType) > 0 {
+		out.PerEventType = map[string]Percentiles{}
+		for _, m := range []map[string]Percentiles{a.PerEventType, b.PerEventType} {
+			for t, p := range m {
+				out.PerEventType[t] = maxPercentiles(out.PerEventType[t], p)
+			}
+		}
+	}
+	return out
+}
+
+func mergeLoad(a, b *LoadSection) *LoadSection {
+	if b == nil {
+		return a
+	}
+	if a == nil {
+		a = &LoadSection{}
+	}
+	shards := func(l *LoadSection) int {
+		if l.Requests == 0 && l.Shards == 0 {
+			return 0 // the empty starting value
+		}
+		return max(1, l.Shards)
+	}
+	out := &LoadSection{
+		RequestedRate: a.RequestedRate + b.RequestedRate,
+		SentRate:      a.SentRate + b.SentRate,
+		Throughput:    a.Throughput + b.Throughput,
+		Requests:      a.Requests + b.Requests,
+		LatencyMS:     maxLatency(a.LatencyMS, b.LatencyMS),
+		StatusCodes:   addCounts(addCounts(nil, a.StatusCodes), b.StatusCodes),
+		Errors:        addCounts(addCounts(nil, a.Errors), b.Errors),
+		Retryable:     a.Retryable + b.Retryable,
+		Lost:          a.Lost + b.Lost,
+		LostEvents:    append(slices.Clone(a.LostEvents), b.LostEvents...),
+		DurationS:     max(a.DurationS, b.DurationS),
+		Histogram:     mergeBuckets(a.Histogram, b.Histogram),
+		Shards:        shards(a) + shards(b),
+	}
+	if out.Requests > 0 {
+		out.SuccessRatio = (a.SuccessRatio*float64(a.Requests) + b.SuccessRatio*float64(b.Requests)) / float64(out.Requests)
+	}
+	if a.ServiceLatencyMS != nil || b.ServiceLatencyMS != nil {
+		var x, y LatencyMS
+		if a.ServiceLatencyMS != nil {
+			x = *a.ServiceLatencyMS
+		}
+		if b.ServiceLatencyMS != nil {
+			y = *b.ServiceLatencyMS
+		}
+		m := maxLatency(x, y)
+		out.ServiceLatencyMS = &m
+	}
+	// Shards run side by side, so their capacities add up to what the
+	// receiver took from all of them together.
+	if a.CapacityRPS != nil || b.CapacityRPS != nil {
+		var c float64
+		for _, p := range []*float64{a.CapacityRPS, b.CapacityRPS} {
+			if p != nil {
+				c += *p
+			}
+		}
+		out.CapacityRPS = &c
+	}
+	if out.StatusCodes == nil {
+		out.StatusCodes = map[string]uint64{}
+	}
+	out.Series = mergeSeries(a.Series, b.Series)
+	return out
+}
+
+// mergeSeries aligns points on T: rates and errors add up, percentiles
+// take the maximum.
+func mergeSeries(a, b []SeriesPoint) []SeriesPoint {
+	if len(a) == 0 {
+		return slices.Clone(b)
+	}
+	byT := map[float64]SeriesPoint{}
+	for _, p := range append(slices.Clone(a), b...) {
+		q := byT[p.T]
+		byT[p.T] = SeriesPoint{T: p.T, Rate: q.Rate + p.Rate, P50: max(q.P50, p.P50), P99: max(q.P99, p.P99), Errors: q.Errors + p.Errors}
+	}
+	out := make([]SeriesPoint, 0, len(byT))
+	for _, p := range byT {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].T < out[j].T })
+	return out
+}

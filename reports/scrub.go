@@ -1,0 +1,343 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/hookproof/hookproof/harness"
+)
+
+// MinSecretLen is the shortest secret Scrub replaces. Replacing a one- or
+// two-character "secret" everywhere would garble the whole report (k6#5577)
+// while hiding nothing; such values are not secrets worth the name.
+const MinSecretLen = 4
+
+// jwtPattern matches JWT-shaped strings (header.payload.signature, the
+// first two base64url JSON objects), which are bearer credentials wherever
+// they appear, even when no one told Scrub about them.
+var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+
+// Scrub replaces, in every string of r (reasons, evidence, headers, URLs,
+// notes, map keys, and the config snapshot), each secret with
+// harness.Redacted, together with its standard and URL-safe base64
+// encodings and its URL-escaped forms; a secret given as "user:password"
+// is therefore caught inside a Basic header too. Secrets shorter than
+// MinSecretLen are ignored. JWT-shaped strings are redacted whatever the
+// list holds, and URLs in Target and evidence requests go through RedactURL.
+//
+// Scrub is the last step before rendering: it is idempotent, and renderers
+// do not scrub again, so a Report built without it can leak.
+func Scrub(r *Report, secrets []string) {
+	if r == nil {
+		return
+	}
+	s := newScrubber(secrets)
+	r.Target = RedactURL(r.Target)
+	for i := range r.Requirements {
+		for j := range r.Requirements[i].Evidence {
+			if req := r.Requirements[i].Evidence[j].Request; req != nil {
+				req.URL = RedactURL(req.URL)
+			}
+		}
+	}
+	if r.Config != nil {
+		if b, err := json.Marshal(r.Config); err == nil {
+			if clean, err := s.json(b); err == nil {
+				r.Config = json.RawMessage(clean)
+			} else {
+				r.Config = nil
+			}
+		} else {
+			// A config that cannot be marshalled cannot be checked for
+			// secrets either: leave it out rather than risk a leak.
+			r.Config = nil
+		}
+	}
+	cfg := r.Config
+	r.Config = nil
+	s.walk(reflect.ValueOf(r).Elem())
+	r.Config = cfg
+}
+
+type scrubber struct {
+	replacer *strings.Replacer
+}
+
+func newScrubber(secrets []string) *scrubber {
+	seen := map[string]bool{}
+	var forms []string
+	add := func(v string) {
+		if len(v) >= MinSecretLen && !seen[v] {
+			seen[v] = true
+			forms = append(forms, v)
+		}
+	}
+	for _, sec := range secrets {
+		if len(sec) < MinSecretLen {
+			continue
+		}
+		add(sec)
+		add(base64.StdEncoding.EncodeToString([]byte(sec)))
+		add(base64.RawStdEncoding.EncodeToString([]byte(sec)))
+		add(base64.URLEncoding.EncodeToString([]byte(sec)))
+		add(base64.RawURLEncoding.EncodeToString([]byte(sec)))
+		add(url.QueryEscape(sec))
+		add(url.PathEscape(sec))
+	}
+	// Longest first, so a secret that contains another is replaced whole
+	// instead of leaving its remainder behind.
+	sort.SliceStable(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
+	pairs := make([]string, 0, 2*len(forms))
+	for _, f := range forms {
+		pairs = append(pairs, f, harness.Redacted)
+	}
+	return &scrubber{replacer: strings.NewReplacer(pairs...)}
+}
+
+func (s *scrubber) string(v string) string {
+	v = s.replacer.Replace(v)
+	return jwtPattern.ReplaceAllString(v, harness.Redacted)
+}
+
+// walk scrubs every string reachable from v in place. Map keys are
+// scrubbed too (a header name or event type could carry a secret).
+func (s *scrubber) walk(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		if v.CanSet() {
+			v.SetString(s.string(v.String()))
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			e := v.Elem()
+			if v.Kind() == reflect.Interface {
+				// Values inside an interface are not addressable: scrub a
+				// copy and put it back.
+				c := reflect.New(e.Type()).Elem()
+				c.Set(e)
+				s.walk(c)
+				if v.CanSet() {
+					v.Set(c)
+				}
+				return
+			}
+			s.walk(e)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				s.walk(v.Field(i))
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return // raw bytes are not text the report renders
+		}
+		for i := range v.Len() {
+			s.walk(v.Index(i))
+		}
+	case reflect.Map:
+		if v.IsNil() {
+			return
+		}
+		out := reflect.MakeMapWithSize(v.Type(), v.Len())
+		iter := v.MapRange()
+		for iter.Next() {
+			k := reflect.New(v.Type().Key()).Elem()
+			k.Set(iter.Key())
+			s.walk(k)
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(iter.Value())
+			s.walk(e)
+			out.SetMapIndex(k, e)
+		}
+		if v.CanSet() {
+			v.Set(out)
+		}
+	}
+}
+
+// json rewrites a JSON document token by token with every string (keys
+// included) scrubbed, keeping key order, so the config snapshot reads in
+// the order its struct declares.
+func (s *scrubber) json(doc []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var out bytes.Buffer
+	// needComma[i] says whether the container at depth i already holds a
+	// member; isObj[i] whether it is an object; afterKey[i] whether the
+	// last token written in that object was a key, so a value follows.
+	var needComma, isObj, afterKey []bool
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return out.Bytes(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		d := len(needComma) - 1
+		closing := tok == json.Delim('}') || tok == json.Delim(']')
+		if d >= 0 && !closing {
+			switch {
+			case isObj[d] && afterKey[d]:
+				out.WriteByte(':')
+				afterKey[d] = false
+			default:
+				if needComma[d] {
+					out.WriteByte(',')
+				}
+				needComma[d] = true
+				afterKey[d] = isObj[d]
+			}
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			out.WriteRune(rune(t))
+			switch t {
+			case '{', '[':
+				needComma = append(needComma, false)
+				isObj = append(isObj, t == '{')
+				afterKey = append(afterKey, false)
+			default:
+				needComma, isObj, afterKey = needComma[:d], isObj[:d], afterKey[:d]
+			}
+		case string:
+			b, _ := json.Marshal(s.string(t))
+			out.Write(b)
+		case json.Number:
+			out.WriteString(t.String())
+		case bool:
+			out.WriteString(map[bool]string{true: "true", false: "false"}[t])
+		case nil:
+			out.WriteString("null")
+		}
+	}
+}
+
+// sensitiveHeaders are redacted whatever their value looks like.
+var sensitiveHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Api-Key"}
+
+// sensitiveWords mark a header name, or a URL query parameter, as carrying
+// a credential.
+var sensitiveWords = []string{"token", "secret", "key", "password", "passwd", "auth", "signature", "session"}
+
+// IsSensitiveName reports whether a header or query parameter name marks a
+// credential.
+func IsSensitiveName(name string) bool {
+	if slices.Contains(sensitiveHeaders, http.CanonicalHeaderKey(name)) {
+		return true
+	}
+	lower := strings.ToLower(name)
+	for _, w := range sensitiveWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// RedactHeaders flattens h for evidence, redacting the value of every
+// credential-bearing header (Authorization, Proxy-Authorization, Cookie,
+// Set-Cookie, X-Api-Key, and any name containing token, secret, key,
+// password, auth, signature or session). The auth scheme word is kept
+// ("Bearer [REDACTED]"), so a reader can still see which scheme was sent;
+// an empty value stays empty, since its emptiness is the evidence (AUTH-04).
+func RedactHeaders(h http.Header) map[string]string {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(h))
+	for name, vals := range h {
+		if !IsSensitiveName(name) {
+			out[name] = strings.Join(vals, ", ")
+			continue
+		}
+		red := make([]string, len(vals))
+		for i, v := range vals {
+			red[i] = redactValue(name, v)
+		}
+		out[name] = strings.Join(red, ", ")
+	}
+	return out
+}
+
+func redactValue(name, v string) string {
+	if strings.TrimSpace(v) == "" {
+		return v
+	}
+	switch http.CanonicalHeaderKey(name) {
+	case "Authorization", "Proxy-Authorization":
+		if scheme, rest, ok := strings.Cut(strings.TrimSpace(v), " "); ok && isSchemeWord(scheme) {
+			if strings.TrimSpace(rest) == "" {
+				return scheme + " "
+			}
+			return scheme + " " + harness.Redacted
+		}
+	}
+	return harness.Redacted
+}
+
+// isSchemeWord reports whether s looks like an auth scheme (Basic, Bearer,
+// Digest, DPoP...), not like a credential that happens to precede a space.
+func isSchemeWord(s string) bool {
+	if s == "" || len(s) > 16 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// RedactURL returns raw with its userinfo password and the values of
+// credential-bearing query parameters (token, access_token, api_key,
+// secret...) redacted, for printing. A string that does not parse as a URL
+// is returned unchanged: Scrub still removes known secrets from it.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	changed := false
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), harness.Redacted)
+		} else {
+			// A lone userinfo is how tokens ride in URLs (https://TOKEN@host).
+			u.User = url.User(harness.Redacted)
+		}
+		changed = true
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for name, vals := range q {
+			if IsSensitiveName(name) {
+				for i := range vals {
+					vals[i] = harness.Redacted
+				}
+				changed = true
+			}
+		}
+		if changed {
+			u.RawQuery = q.Encode()
+		}
+	}
+	if !changed {
+		return raw
+	}
+	// Unescape the brackets so "[REDACTED]" reads as itself, as
+	// url.URL.Redacted prints it.
+	return strings.NewReplacer("%5BREDACTED%5D", harness.Redacted).Replace(u.String())
+}
