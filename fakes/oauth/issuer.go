@@ -86,6 +86,9 @@ type Issuer struct {
 
 	issued       atomic.Int64
 	jwksRequests atomic.Int64
+
+	recMu    sync.Mutex
+	requests []TokenRequest
 }
 
 // signingKey is one RSA key with its kid and ready-made RS256 signer.

@@ -59,20 +59,25 @@ func invalidRequest(format string, args ...any) *tokenError {
 }
 
 func (i *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
+	rec := TokenRequest{At: i.opts.Now(), Method: r.Method}
+	defer func() { i.record(rec) }()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
+		rec.Status, rec.Error = http.StatusMethodNotAllowed, "invalid_request"
 		writeOAuthError(w, &tokenError{status: http.StatusMethodNotAllowed, code: "invalid_request", description: "the token endpoint accepts POST only"})
 		return
 	}
-	resp, err := i.handleToken(w, r)
+	resp, err := i.handleToken(w, r, &rec)
 	if err != nil {
 		var te *tokenError
 		if !errors.As(err, &te) {
 			te = &tokenError{status: http.StatusInternalServerError, code: "server_error", description: "could not issue a token"}
 		}
+		rec.Status, rec.Error = te.status, te.code
 		writeOAuthError(w, te)
 		return
 	}
+	rec.Status, rec.Scope = http.StatusOK, resp.Scope
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	writeJSON(w, http.StatusOK, resp)
@@ -81,11 +86,13 @@ func (i *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
 // handleToken runs the client-credentials grant: parse, authenticate the
 // client, then check grant type and scope. Authenticating before judging
 // the grant tells an unauthenticated caller nothing about what we accept.
-func (i *Issuer) handleToken(w http.ResponseWriter, r *http.Request) (*tokenResponse, error) {
+func (i *Issuer) handleToken(w http.ResponseWriter, r *http.Request, rec *TokenRequest) (*tokenResponse, error) {
 	form, err := readForm(w, r)
 	if err != nil {
 		return nil, err
 	}
+	rec.GrantType = form.Get("grant_type")
+	rec.ClientID, rec.AuthMethod = claimedClient(r, form)
 	clientID, err := i.authenticateClient(r, form)
 	if err != nil {
 		return nil, err
@@ -141,6 +148,21 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 		}
 	}
 	return form, nil
+}
+
+// claimedClient reports who the request says it is and how it
+// authenticates, for the record only: nothing here is verified.
+func claimedClient(r *http.Request, form url.Values) (clientID, method string) {
+	if user, _, ok := r.BasicAuth(); ok {
+		if id, err := url.QueryUnescape(user); err == nil {
+			user = id
+		}
+		return user, "client_secret_basic"
+	}
+	if _, ok := form["client_secret"]; ok {
+		return form.Get("client_id"), "client_secret_post"
+	}
+	return form.Get("client_id"), ""
 }
 
 // authenticateClient accepts client_secret_basic or client_secret_post, not
