@@ -20,8 +20,8 @@ import (
 // seen is one request as a loopback receiver saw it.
 type seen struct {
 	Method, RemoteAddr, RawQuery string
-	Header                      http.Header
-	Body                        []byte
+	Header                       http.Header
+	Body                         []byte
 }
 
 // recorder is a loopback receiver that records every request and answers
