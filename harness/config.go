@@ -174,6 +174,8 @@ func (c Config) Validate() error {
 	for i, h := range c.Headers {
 		if _, err := ParseHeader(h.Name + ": " + h.Value); err != nil {
 			add(fmt.Errorf("headers[%d] (--header): %w", i, err))
+		} else if err := CheckStaticHeader(h.Name); err != nil {
+			add(fmt.Errorf("headers[%d] (--header): %w", i, err))
 		}
 	}
 	if c.Effects.URL != "" {
