@@ -156,7 +156,7 @@ func statusClass(code string) string {
 func statusChart[V int | uint64](title string, codes map[string]V) chart {
 	keys := sortedKeys(codes)
 	rowH := 26.0
-	c := chart{Title: title, W: 560, X0: 150, X1: 500, Y0: 8}
+	c := chart{Title: title, W: 560, X0: 130, X1: 440, Y0: 8}
 	c.H = c.Y0 + rowH*float64(max(1, len(keys))) + 8
 	c.Y1 = c.H - 8
 	var top, total V

@@ -66,7 +66,7 @@ func WriteConsole(w io.Writer, r *Report, color bool) error {
 	for _, n := range r.Notes {
 		fmt.Fprintf(bw, "note: %s\n", oneLine(n, 200))
 	}
-	head := r.Headline()
+	head := strings.ToUpper(verdictWord(r.Verdict)) + ": " + r.Headline()
 	if r.Verdict == VerdictPass {
 		head = paint(ansiBold+ansiGreen, head)
 	} else {

@@ -24,7 +24,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	c := Count(r.Requirements)
 
 	p("## hookproof certification: %s\n\n", strings.ToUpper(verdictWord(r.Verdict)))
-	p("**%s.**\n\n", mdEscape(r.Headline()))
+	p("**Verdict: %s.** %s.\n\n", strings.ToUpper(verdictWord(r.Verdict)), mdEscape(capitalise(r.Headline())))
 	p("| Target | Profile | Started | Duration | hookproof |\n|---|---|---|---|---|\n")
 	p("| %s | %s | %s | %s | %s |\n\n", mdCode(r.Target), mdEscape(r.Profile), mdEscape(timeString(r.StartedAt)), formatDuration(r.Duration()), mdEscape(r.Tool.Version))
 	p("%d requirements: **%d passed**, **%d failed** (%d MUST, %d SHOULD), %d skipped.\n\n", c.Total, c.Passed, c.Failed, c.MustFailed, c.ShouldFailed, c.Skipped)
@@ -138,4 +138,11 @@ func capacityText(v *float64) string {
 		return "not searched"
 	}
 	return strconv.FormatFloat(*v, 'f', 0, 64) + "/s"
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

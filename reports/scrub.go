@@ -212,8 +212,15 @@ func (s *scrubber) json(doc []byte) ([]byte, error) {
 				needComma, isObj, afterKey = needComma[:d], isObj[:d], afterKey[:d]
 			}
 		case string:
-			b, _ := json.Marshal(s.string(t))
-			out.Write(b)
+			// Encode without HTML escaping so the snapshot reads as the
+			// rest of report.json does (WriteJSON does not escape either).
+			var sb bytes.Buffer
+			enc := json.NewEncoder(&sb)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(s.string(t)); err != nil {
+				return nil, err
+			}
+			out.Write(bytes.TrimSuffix(sb.Bytes(), []byte("\n")))
 		case json.Number:
 			out.WriteString(t.String())
 		case bool:
@@ -277,15 +284,22 @@ func redactValue(name, v string) string {
 	}
 	switch http.CanonicalHeaderKey(name) {
 	case "Authorization", "Proxy-Authorization":
-		if scheme, rest, ok := strings.Cut(strings.TrimSpace(v), " "); ok && isSchemeWord(scheme) {
-			if strings.TrimSpace(rest) == "" {
-				return scheme + " "
-			}
+		trimmed := strings.TrimSpace(v)
+		if scheme, _, ok := strings.Cut(trimmed, " "); ok && isSchemeWord(scheme) {
 			return scheme + " " + harness.Redacted
+		}
+		// A bare scheme with no credential ("Bearer ") carries nothing
+		// secret, and is the evidence AUTH-04 needs. Only well-known
+		// scheme names qualify: any other lone word may be a credential.
+		if slices.Contains(knownSchemes, strings.ToLower(trimmed)) {
+			return v
 		}
 	}
 	return harness.Redacted
 }
+
+// knownSchemes are HTTP auth schemes a bare value may name.
+var knownSchemes = []string{"basic", "bearer", "digest", "dpop", "negotiate", "ntlm", "token"}
 
 // isSchemeWord reports whether s looks like an auth scheme (Basic, Bearer,
 // Digest, DPoP...), not like a credential that happens to precede a space.

@@ -47,17 +47,16 @@ func (r *Report) Decide(strict bool) string {
 }
 
 // Headline says in one sentence why the report has its verdict, for the
-// banner of every renderer.
+// banner of every renderer, which shows the verdict word itself.
 func (r *Report) Headline() string {
 	c := Count(r.Requirements)
 	var b strings.Builder
 	if r.Verdict == VerdictPass {
-		b.WriteString("PASS: every MUST requirement that ran passed")
+		b.WriteString("every MUST requirement that ran passed")
 		if c.ShouldFailed > 0 {
 			fmt.Fprintf(&b, "; %d SHOULD requirement%s failed (warning%s)", c.ShouldFailed, plural(c.ShouldFailed), plural(c.ShouldFailed))
 		}
 	} else {
-		b.WriteString("FAIL: ")
 		var why []string
 		if r.Interrupted {
 			why = append(why, "the run was interrupted before it finished")
