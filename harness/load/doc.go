@@ -1,0 +1,20 @@
+// Package load is hookproof's load engine: it drives vegeta (as a library)
+// with a targeter of unique, schema-valid, authenticated RiskOS events, paces
+// them with constant, ramp, spike or maximum-rate schedules, and folds the
+// results into streaming metrics whose memory does not grow with the length
+// of the run.
+//
+// On top of one run it offers a capacity search (the highest rate that meets
+// LOAD-01's bounds) and the retry-under-overload driver of RETRY-02, which
+// hands every event answered with a retryable status to a caller-supplied
+// redelivery function and reconciles the per-event outcome.
+//
+// Latency is reported twice. Service latency is vegeta's own: from the moment
+// a worker picked the hit up to the end of the response. Response latency is
+// measured from the time the pacer scheduled the hit, so a generator (or a
+// receiver) that falls behind its schedule shows up instead of being hidden by
+// coordinated omission.
+//
+// Every run is bounded in time and in request count, and targets loopback
+// unless Options.AllowNonLoopback is set.
+package load

@@ -1,0 +1,268 @@
+package load
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookproof/hookproof/harness"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// authRefresh is how often the engine re-asks the Authorizer for the
+// Authorization value. OAuth2 tokens are refreshed by the Authorizer well
+// before they expire, so a value at most this old is still valid; asking
+// once a second instead of once per request keeps token handling off the
+// hot path.
+const authRefresh = time.Second
+
+// observeEvery is the period of the live Snapshot callback.
+const observeEvery = time.Second
+
+// Engine runs bounded load against one receiver. Build it with New; Run may
+// be called more than once, but not concurrently.
+type Engine struct {
+	cfg   harness.Config
+	opts  Options
+	auth  Authorizer
+	pacer *Pacer
+	types []string
+}
+
+// New validates opts against cfg and returns an engine. auth may be nil
+// for a receiver without authentication; a harness.Authorizer fits.
+func New(cfg harness.Config, opts Options, auth Authorizer) (*Engine, error) {
+	o, err := opts.normalize(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	if len(o.EventTypes) == 0 {
+		o.EventTypes = harness.EventTypeNames()
+	}
+	for _, t := range o.EventTypes {
+		if _, ok := harness.LookupEventType(t); !ok {
+			return nil, fmt.Errorf("load: event_types: %q is not a RiskOS event type", t)
+		}
+	}
+	if o.NewSource == nil {
+		o.NewSource = defaultSource
+	}
+	n := float64(o.Shard.N)
+	rate := o.Rate / n
+	var ramp *Ramp
+	if o.Ramp != nil {
+		r := *o.Ramp
+		r.From /= n
+		ramp = &r
+	}
+	maxReq := o.MaxRequests
+	if maxReq > 0 && o.Shard.N > 1 {
+		maxReq = (maxReq + uint64(o.Shard.N) - 1) / uint64(o.Shard.N)
+	}
+	if maxReq == 0 && rate == 0 {
+		maxReq = uint64(o.Duration.Seconds()*MaxRateRequestsPerSecond) + 1
+	}
+	p, err := NewPacer(rate, o.Duration, ramp, o.Spike, maxReq)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	return &Engine{cfg: cfg, opts: o, auth: auth, pacer: p, types: o.EventTypes}, nil
+}
+
+// Pacer returns the engine's schedule (this shard's part of it).
+func (e *Engine) Pacer() *Pacer { return e.pacer }
+
+// AttackName returns the vegeta attack name results are written under.
+func (e *Engine) AttackName() string { return e.opts.attackName() }
+
+// run is the state of one Run.
+type run struct {
+	e        *Engine
+	canceled atomic.Bool
+
+	lostMu    sync.Mutex
+	lost      []LostEvent
+	lostTotal int
+}
+
+// onFail records RETRY-01 evidence and forwards the failure to the caller.
+func (r *run) onFail(f Failure) {
+	if r.canceled.Load() && f.Status == 0 {
+		return // our own abort, not the receiver's doing
+	}
+	if judge(&r.e.cfg.Retry, f.Status) == verdictLost {
+		r.lostMu.Lock()
+		r.lostTotal++
+		if len(r.lost) < r.e.opts.LostEvents {
+			r.lost = append(r.lost, LostEvent{EventID: f.EventID, Status: f.Status, ErrorClass: string(harness.ClassifyError(f.Err))})
+		}
+		r.lostMu.Unlock()
+	}
+	if r.e.opts.OnFailure != nil {
+		r.e.opts.OnFailure(f)
+	}
+}
+
+// Run sends the load and returns its summary. observe, if not nil, is
+// called about once a second with live figures, from another goroutine than
+// the caller's (never concurrently with itself).
+//
+// Cancelling ctx (SIGINT) ends the run promptly: no new hits start, the
+// requests in flight are aborted, and the partial summary is returned with
+// Interrupted set and a nil error. The error is for runs that could not
+// start (auth, transport) or whose Results could not be written; a summary
+// is returned whenever any hit was sent.
+func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, error) {
+	o := e.opts
+	hdr, err := buildHeader(ctx, e.cfg, o.Target, e.auth)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	base, err := harness.NewTransport(e.cfg)
+	if err != nil {
+		return nil, fmt.Errorf("load: transport: %w", err)
+	}
+	initial, maxW, conns := o.workers(e.pacer.PeakRate())
+	base.MaxConnsPerHost = conns
+	base.MaxIdleConnsPerHost = conns
+	base.MaxIdleConns = conns
+	var tracker connTracker
+	dial := base.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	base.DialContext = tracker.wrap(dial)
+	defer base.CloseIdleConnections()
+
+	r := &run{e: e}
+	client := &http.Client{
+		Transport: &tap{base: harness.NoReplay(base), onFail: r.onFail},
+		Timeout:   o.Timeout,
+		// RiskOS follows no redirect: a 3xx is the answer, and loses the event.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+
+	tr := newTargeter(o.Target, e.types, o.DuplicateRatio, o.DuplicateWindow, runSeed(o), o.NewSource)
+	tr.header.Store(&hdr)
+
+	// Client must be the last option: options after it would mutate (and
+	// may panic on) our transport, options before it would be discarded.
+	atk := vegeta.NewAttacker(vegeta.Workers(initial), vegeta.MaxWorkers(maxW), vegeta.MaxBody(0), vegeta.Client(client))
+
+	var enc vegeta.Encoder
+	if o.Results != nil {
+		enc = vegeta.NewEncoder(o.Results)
+	}
+
+	var mu sync.Mutex
+	start := time.Now()
+	width := max(time.Second, o.Duration/time.Duration(max(o.SeriesPoints, 600)))
+	m := NewMetrics(MetricsConfig{Start: start, SeriesWidth: width, SeriesPoints: o.SeriesPoints, Retry: &e.cfg.Retry})
+	results := atk.Attack(tr.target, e.pacer, o.Duration, o.attackName())
+
+	done := make(chan struct{})
+	var bg sync.WaitGroup
+	bg.Go(func() {
+		select {
+		case <-ctx.Done():
+			r.canceled.Store(true)
+			atk.Stop()
+			tracker.closeAll()
+		case <-done:
+		}
+	})
+	var authErrs atomic.Uint64
+	bg.Go(func() {
+		t := time.NewTicker(authRefresh)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				// A failed refresh keeps the last good value: stopping the
+				// attack over one token hiccup would lose the run.
+				if h, err := buildHeader(ctx, e.cfg, o.Target, e.auth); err == nil {
+					tr.header.Store(&h)
+				} else if ctx.Err() == nil {
+					authErrs.Add(1)
+				}
+			case <-done:
+				return
+			}
+		}
+	})
+	if observe != nil {
+		bg.Go(func() {
+			t := time.NewTicker(observeEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					mu.Lock()
+					s := m.Snapshot(time.Since(start))
+					mu.Unlock()
+					observe(s)
+				case <-done:
+					return
+				}
+			}
+		})
+	}
+
+	var encErr error
+	for res := range results {
+		if r.canceled.Load() && res.Code == 0 {
+			mu.Lock()
+			m.AddCanceled()
+			mu.Unlock()
+			continue
+		}
+		var lag time.Duration
+		if at, ok := e.pacer.Scheduled(res.Seq); ok {
+			lag = res.Timestamp.Sub(start.Add(at))
+		}
+		mu.Lock()
+		m.Add(res, lag)
+		mu.Unlock()
+		if enc != nil && encErr == nil {
+			res.Headers, res.Body = nil, nil // bounded files: ~100 B per result
+			if err := enc.Encode(res); err != nil {
+				encErr = fmt.Errorf("load: results: %w", err)
+			}
+		}
+	}
+	close(done)
+	bg.Wait()
+
+	s := m.Summary()
+	s.Attack = o.attackName()
+	s.RequestedRate = o.Rate
+	s.Duplicates = tr.duplicates.Load()
+	s.Interrupted = ctx.Err() != nil
+	s.AuthRefreshErrors = authErrs.Load()
+	r.lostMu.Lock()
+	s.LostEvents = r.lost
+	s.LostEventsTruncated = r.lostTotal > len(r.lost)
+	r.lostMu.Unlock()
+	if s.StartedAt.IsZero() {
+		s.StartedAt = start
+	}
+	return s, encErr
+}
+
+// runSeed mixes the configured seed, the shard and a per-run nonce, so
+// shards and runs never share a generator seed.
+func runSeed(o Options) uint64 {
+	var nonce [8]byte
+	_, _ = rand.Read(nonce[:]) // crypto/rand never fails since Go 1.24
+	return splitmix(uint64(o.Seed)) ^ splitmix(uint64(o.Shard.I)<<32|uint64(o.Shard.N)) ^ binary.LittleEndian.Uint64(nonce[:])
+}
+
+// errNoSource is returned until an event generator is available.
+var errNoSource = errors.New("load: no event source")

@@ -1,0 +1,153 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/hookproof/hookproof/harness"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// EventSource makes schema-valid event bodies. harness.Generator satisfies
+// it. A source is used by one goroutine at a time; the body it returns must
+// be freshly allocated (vegeta keeps it until the request is done).
+type EventSource interface {
+	AppendBody(dst []byte, eventType string) (id string, body []byte)
+}
+
+// Authorizer is what the engine needs of harness.Authorizer: it sets the
+// Authorization header and is safe for concurrent use.
+type Authorizer interface {
+	Authorize(ctx context.Context, req *http.Request) error
+}
+
+// sent is an event kept for re-sending as a duplicate.
+type sent struct {
+	body []byte
+}
+
+// recent is a lock-free ring of the last events sent, for duplicates; its
+// size is fixed, so memory stays bounded however long the run.
+type recent struct {
+	slots []atomic.Pointer[sent]
+	next  atomic.Uint64
+}
+
+func (r *recent) put(e *sent) {
+	i := r.next.Add(1) - 1
+	r.slots[i%uint64(len(r.slots))].Store(e)
+}
+
+// pick returns one of the events in the ring, chosen by u, or nil if empty.
+func (r *recent) pick(u uint64) *sent {
+	n := min(r.next.Load(), uint64(len(r.slots)))
+	if n == 0 {
+		return nil
+	}
+	return r.slots[u%n].Load()
+}
+
+// sourceState is one goroutine's event source and random stream.
+type sourceState struct {
+	src     EventSource
+	rng     *rand.Rand
+	sizeCap int
+}
+
+// targeter makes vegeta targets: a fresh event per hit, or a duplicate of a
+// recent one, with the current header set (auth refreshed in the background).
+type targeter struct {
+	url       string
+	types     []string
+	dupRatio  float64
+	ring      *recent
+	newSource func(seed int64) EventSource
+	seedBase  uint64
+	seeds     atomic.Uint64
+	pool      sync.Pool
+	header    atomic.Pointer[http.Header]
+
+	events, duplicates atomic.Uint64
+}
+
+func newTargeter(url string, types []string, dupRatio float64, window int, seedBase uint64, newSource func(int64) EventSource) *targeter {
+	t := &targeter{url: url, types: types, dupRatio: dupRatio, newSource: newSource, seedBase: seedBase}
+	if dupRatio > 0 {
+		t.ring = &recent{slots: make([]atomic.Pointer[sent], window)}
+	}
+	// sync.Pool keeps per-P sources, so workers rarely contend; a source the
+	// GC drops is replaced by one with a fresh seed, never a reused one, so
+	// no two sources produce the same event_id stream.
+	t.pool.New = func() any {
+		seed := splitmix(t.seedBase + t.seeds.Add(1))
+		return &sourceState{
+			src: t.newSource(int64(seed)),
+			rng: rand.New(rand.NewPCG(seed, splitmix(seed))),
+		}
+	}
+	return t
+}
+
+// splitmix is SplitMix64's finaliser: distinct inputs give distinct,
+// well-spread seeds.
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// target implements vegeta.Targeter. It never fails once the header is set:
+// any error would stop the whole attack.
+func (t *targeter) target(tgt *vegeta.Target) error {
+	if tgt == nil {
+		return vegeta.ErrNilTarget
+	}
+	tgt.Method, tgt.URL = http.MethodPost, t.url
+	// The header map is shared and immutable: vegeta deep-copies it into
+	// each request.
+	tgt.Header = *t.header.Load()
+	st := t.pool.Get().(*sourceState)
+	defer t.pool.Put(st)
+	if t.ring != nil && st.rng.Float64() < t.dupRatio {
+		if e := t.ring.pick(st.rng.Uint64()); e != nil {
+			tgt.Body = e.body
+			t.duplicates.Add(1)
+			return nil
+		}
+	}
+	typ := t.types[st.rng.IntN(len(t.types))]
+	_, body := st.src.AppendBody(make([]byte, 0, st.sizeCap), typ)
+	st.sizeCap = max(st.sizeCap, len(body)+64)
+	tgt.Body = body
+	t.events.Add(1)
+	if t.ring != nil {
+		t.ring.put(&sent{body: body})
+	}
+	return nil
+}
+
+// buildHeader returns the full header set of a delivery: content type, user
+// agent, the static header variables, then the credentials, which win over a
+// static header of the same name.
+func buildHeader(ctx context.Context, cfg harness.Config, target string, auth Authorizer) (http.Header, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, nil)
+	if err != nil {
+		return nil, fmt.Errorf("target: %w", err)
+	}
+	for _, h := range cfg.Headers {
+		req.Header.Add(h.Name, h.Value)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", harness.UserAgent())
+	if auth != nil {
+		if err := auth.Authorize(ctx, req); err != nil {
+			return nil, fmt.Errorf("auth: %w", err)
+		}
+	}
+	return req.Header, nil
+}

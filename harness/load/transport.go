@@ -1,0 +1,128 @@
+package load
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+)
+
+// errRunOver refuses new connections once a run is canceled, so requests
+// queued for a connection fail at once instead of starting.
+var errRunOver = errors.New("load: run canceled")
+
+// connTracker remembers the open connections of a run so that cancelling
+// it can abort the requests in flight: vegeta builds requests without a
+// context, so closing their sockets is the only prompt way to end them. It
+// costs nothing per request, only per connection.
+type connTracker struct {
+	mu     sync.Mutex
+	conns  map[*trackedConn]struct{}
+	closed bool
+}
+
+func (t *connTracker) wrap(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		tc := &trackedConn{Conn: c, t: t}
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if t.closed {
+			c.Close()
+			return nil, errRunOver
+		}
+		if t.conns == nil {
+			t.conns = map[*trackedConn]struct{}{}
+		}
+		t.conns[tc] = struct{}{}
+		return tc, nil
+	}
+}
+
+// closeAll closes every open connection and refuses new ones.
+func (t *connTracker) closeAll() {
+	t.mu.Lock()
+	conns := t.conns
+	t.conns, t.closed = nil, true
+	t.mu.Unlock()
+	for c := range conns {
+		c.Conn.Close()
+	}
+}
+
+type trackedConn struct {
+	net.Conn
+	t    *connTracker
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.t.mu.Lock()
+		delete(c.t.conns, c)
+		c.t.mu.Unlock()
+	})
+	return c.Conn.Close()
+}
+
+// Failure is one delivery that was not acknowledged with a 2xx: the event
+// (its id and exact body, so it can be redelivered unchanged) and what the
+// receiver or the network said.
+type Failure struct {
+	EventID string
+	Body    []byte
+	// Status is the HTTP status, 0 for a transport error (Err).
+	Status int
+	Err    error
+}
+
+// tap reports failed deliveries with the event that got them. vegeta's
+// Result carries neither the request nor its body, so this is the only
+// place where an answer and its event_id meet. The successful path costs one
+// status check.
+type tap struct {
+	base   http.RoundTripper
+	onFail func(Failure)
+}
+
+func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	switch {
+	case err != nil:
+		t.onFail(failureOf(req, 0, err))
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		t.onFail(failureOf(req, resp.StatusCode, nil))
+	}
+	return resp, err
+}
+
+// failureOf recovers the event from the request's body. net/http keeps a
+// GetBody for byte bodies, which replays the same bytes without consuming
+// the body being sent.
+func failureOf(req *http.Request, status int, err error) Failure {
+	f := Failure{Status: status, Err: err}
+	if req.GetBody == nil {
+		return f
+	}
+	rc, gerr := req.GetBody()
+	if gerr != nil {
+		return f
+	}
+	defer rc.Close()
+	if f.Body, gerr = io.ReadAll(rc); gerr != nil {
+		return f
+	}
+	var ev struct {
+		EventID string `json:"event_id"`
+	}
+	if json.Unmarshal(f.Body, &ev) == nil {
+		f.EventID = ev.EventID
+	}
+	return f
+}
