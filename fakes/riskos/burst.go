@@ -32,14 +32,17 @@ func (s *Sender) SendDuplicates(ctx context.Context, d Delivery, k int) []harnes
 // Every copy's request is built (body, headers, credentials) before the
 // release, then all n goroutines block on one closed-channel barrier. So that
 // the copies overlap on the wire rather than queue behind connection set-up,
-// a burst over an *http.Transport uses a fresh clone of it whose dialer
-// hands out n TCP connections opened before the release: every copy goes on
-// its own connection, with no TCP handshake left between release and send.
-// (For https the TLS handshakes still happen after the release, in parallel;
-// an HTTP/2 server may see the copies as streams of one connection.) The
-// clone's MaxConnsPerHost is raised to n if it was lower, and its connections
-// are closed when the burst ends. Over any other RoundTripper the copies use
-// the Sender's client as it is.
+// the burst uses a fresh clone of the Sender's *http.Transport (the one
+// harness.NewClient built, or the caller's client's if it is one) whose
+// dialer hands out n TCP connections opened before the release: every copy
+// goes on its own new connection, with no TCP handshake left between release
+// and send. (For https the TLS handshakes still happen after the release, in
+// parallel; an HTTP/2 server may see the copies as streams of one
+// connection.) Because no copy ever goes on a reused connection, net/http has
+// no occasion to replay one, so the clone needs no no-replay guard. The
+// clone's MaxConnsPerHost is raised to n if it was lower, and its
+// connections are closed when the burst ends. A caller's client over any
+// other RoundTripper is used as it is.
 func (s *Sender) Burst(ctx context.Context, d Delivery, n int) []harness.Attempt {
 	if n <= 0 {
 		return nil
@@ -71,8 +74,8 @@ func (s *Sender) Burst(ctx context.Context, d Delivery, n int) []harness.Attempt
 // burstClient returns the client a burst of n copies uses, and a function
 // that releases its connections.
 func (s *Sender) burstClient(ctx context.Context, d Delivery, n int) (*http.Client, func()) {
-	tr, ok := s.client.Transport.(*http.Transport)
-	if !ok || n < 2 {
+	tr := s.burstBase
+	if tr == nil || n < 2 {
 		return s.client, func() {}
 	}
 	addr, ok := dialAddr(d, s.cfg.Target)

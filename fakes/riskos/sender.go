@@ -20,14 +20,18 @@ const DefaultMaxResponseBytes int64 = 64 << 10
 // Sender delivers events to one receiver as RiskOS would. Build it with New.
 // It is safe for concurrent use by multiple goroutines.
 type Sender struct {
-	cfg      harness.Config
-	client   *http.Client
-	auth     harness.Authorizer
-	ledger   *harness.Ledger
-	sleep    func(ctx context.Context, d time.Duration) error
-	rand     func() float64
-	maxResp  int64
-	observer func(harness.Attempt)
+	cfg    harness.Config
+	client *http.Client
+	// burstBase is the transport a Burst clones when client's own
+	// RoundTripper is not an *http.Transport (harness.NewClient wraps its
+	// transport in a no-replay guard).
+	burstBase *http.Transport
+	auth      harness.Authorizer
+	ledger    *harness.Ledger
+	sleep     func(ctx context.Context, d time.Duration) error
+	rand      func() float64
+	maxResp   int64
+	observer  func(harness.Attempt)
 
 	// randMu serialises the jitter source, which need not be safe for
 	// concurrent use; observeMu keeps observer calls (one printed line per
@@ -103,12 +107,20 @@ func New(cfg harness.Config, opts ...Option) (*Sender, error) {
 	if o.maxResp == 0 {
 		o.maxResp = DefaultMaxResponseBytes
 	}
+	var burstBase *http.Transport
 	if o.client == nil {
 		c, err := harness.NewClient(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("riskos sender: http client: %w", err)
 		}
 		o.client = c
+		if t, ok := c.Transport.(*http.Transport); ok {
+			burstBase = t
+		} else if burstBase, err = harness.NewTransport(cfg); err != nil {
+			return nil, fmt.Errorf("riskos sender: http transport: %w", err)
+		}
+	} else if t, ok := o.client.Transport.(*http.Transport); ok {
+		burstBase = t
 	}
 	if o.client.CheckRedirect == nil {
 		c := *o.client
@@ -135,14 +147,15 @@ func New(cfg harness.Config, opts ...Option) (*Sender, error) {
 		o.rand = rand.Float64
 	}
 	return &Sender{
-		cfg:      cfg,
-		client:   o.client,
-		auth:     o.auth,
-		ledger:   o.ledger,
-		sleep:    o.sleep,
-		rand:     o.rand,
-		maxResp:  o.maxResp,
-		observer: o.observer,
+		cfg:       cfg,
+		client:    o.client,
+		burstBase: burstBase,
+		auth:      o.auth,
+		ledger:    o.ledger,
+		sleep:     o.sleep,
+		rand:      o.rand,
+		maxResp:   o.maxResp,
+		observer:  o.observer,
 	}, nil
 }
 
