@@ -1,0 +1,123 @@
+package receiver
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"sync"
+)
+
+// dedupe is the set of accepted event_ids. claim is an atomic check-and-set
+// under one mutex, so of N concurrent copies exactly one wins.
+//
+// Persistence: with a state file, every accepted event_id is appended as
+// one line holding a Go-quoted string (so any id, newlines included, stays
+// one line), in a single write(2) on an O_APPEND file. The file is fsynced
+// on close, not per event: a process crash keeps every line whose write
+// returned, only a machine crash can lose the tail, and a torn last line
+// (no newline) is ignored when the file is read back at start.
+type dedupe struct {
+	mu   sync.Mutex
+	seen map[string]struct{}
+	file *os.File // nil: in memory only
+}
+
+func newDedupe(path string) (*dedupe, error) {
+	d := &dedupe{seen: map[string]struct{}{}}
+	if path == "" {
+		return d, nil
+	}
+	if err := readLines(path, func(line string) {
+		if id, err := strconv.Unquote(line); err == nil {
+			d.seen[id] = struct{}{}
+		}
+	}); err != nil {
+		return nil, fmt.Errorf("receiver: state_file: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("receiver: state_file: %w", err)
+	}
+	d.file = f
+	return d, nil
+}
+
+// claim marks id as accepted and reports whether it was new.
+func (d *dedupe) claim(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.seen[id]; ok {
+		return false
+	}
+	d.seen[id] = struct{}{}
+	return true
+}
+
+// contains is the "check" half of a check-then-act race (racy-dedupe only).
+func (d *dedupe) contains(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.seen[id]
+	return ok
+}
+
+// mark is the "act" half: it records id without looking (racy-dedupe only).
+func (d *dedupe) mark(id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.seen[id] = struct{}{}
+}
+
+// release forgets a claim whose event could not be queued, so that the
+// sender's retry of the 503 is processed instead of being acked as a
+// duplicate of an event that never ran (RETRY-02).
+func (d *dedupe) release(id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.seen, id)
+}
+
+// persist appends id to the state file. It is called only once the event
+// is queued, so a released claim never reaches the file.
+func (d *dedupe) persist(id string) error {
+	if d.file == nil {
+		return nil
+	}
+	_, err := d.file.Write([]byte(strconv.Quote(id) + "\n"))
+	return err
+}
+
+func (d *dedupe) close() error {
+	if d.file == nil {
+		return nil
+	}
+	return errors.Join(d.file.Sync(), d.file.Close())
+}
+
+// readLines calls fn for every newline-terminated line of path; a missing
+// file has no lines, and an unterminated last line is a torn write.
+func readLines(path string, fn func(string)) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	for {
+		line, err := r.ReadString('\n')
+		if errors.Is(err, io.EOF) {
+			return nil // a partial last line is dropped
+		}
+		if err != nil {
+			return err
+		}
+		fn(line[:len(line)-1])
+	}
+}
