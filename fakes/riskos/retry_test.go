@@ -305,3 +305,28 @@ func TestNewRejectsBadOptionsAndPolicies(t *testing.T) {
 		t.Errorf("New with a negative response limit: no error")
 	}
 }
+
+type failingAuth struct{}
+
+func (failingAuth) Authorize(context.Context, *http.Request) error {
+	return fmt.Errorf("token endpoint answered 401")
+}
+
+func TestAnAuthFailureIsRecordedAndNotRetried(t *testing.T) {
+	rt := &scriptRT{answer: always(200)}
+	shared := &harness.Ledger{}
+	s, err := New(memConfig(), WithClient(&http.Client{Transport: rt}), WithAuthorizer(failingAuth{}), WithLedger(shared))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := s.SendWithRetry(t.Context(), testDelivery())
+	if len(out.Attempts) != 1 || !out.Lost || rt.Calls() != 0 {
+		t.Errorf("attempts=%d lost=%v requests=%d; want one lost attempt and no request", len(out.Attempts), out.Lost, rt.Calls())
+	}
+	if !strings.Contains(out.Final.Error, "auth: token endpoint answered 401") {
+		t.Errorf("error %q; want it to name auth and carry the cause", out.Final.Error)
+	}
+	if s.Ledger() != shared || shared.Len() != 1 {
+		t.Errorf("the attempt is not in the ledger given by WithLedger")
+	}
+}
