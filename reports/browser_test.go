@@ -1,0 +1,117 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// findChromium returns Debian's Chromium, or one on PATH.
+func findChromium() string {
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// runChromium runs headless Chromium on a file URL with every network
+// feature off, bounded in time; the process group is killed on timeout so
+// no renderer outlives the test.
+func runChromium(t *testing.T, bin string, args ...string) (stdout, stderr []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--disable-dev-shm-usage", "--enable-logging=stderr", "--v=0",
+		"--user-data-dir=" + t.TempDir()}
+	cmd := exec.CommandContext(ctx, bin, append(base, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium %v: %v\nstderr:\n%s", args, err, errb.String())
+	}
+	return out.Bytes(), errb.Bytes()
+}
+
+// TestHTMLInHeadlessChromium opens report.html in a real browser: the DOM
+// must show the verdict and every requirement ID, the page must run
+// without script errors, and the screenshot must show the verdict banner
+// in its colour. CI installs Chromium (apt-get install -y chromium);
+// elsewhere the test skips.
+func TestHTMLInHeadlessChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser; skipped with -short")
+	}
+	bin := findChromium()
+	if bin == "" {
+		t.Skip("Chromium not installed (apt-get install -y chromium); the HTML report is not checked in a browser")
+	}
+	dir := t.TempDir()
+	r := scrubbedFixture()
+	if err := WriteAll(dir, r); err != nil {
+		t.Fatal(err)
+	}
+	url := "file://" + filepath.Join(dir, FileHTML)
+
+	dom, stderr := runChromium(t, bin, "--dump-dom", url)
+	if !bytes.Contains(dom, []byte(`data-verdict="fail"`)) || !bytes.Contains(dom, []byte(`<div class="verdict">FAIL</div>`)) {
+		t.Errorf("the DOM does not show the fail verdict")
+	}
+	for _, q := range r.Requirements {
+		row := `id="req-` + q.ID + `" data-req="` + q.ID + `" data-status="` + q.Status + `"`
+		if !bytes.Contains(dom, []byte(row)) {
+			t.Errorf("the DOM has no row for %s with status %s", q.ID, q.Status)
+		}
+	}
+	for _, s := range forbidden() {
+		if bytes.Contains(dom, []byte(s)) {
+			t.Errorf("the rendered DOM contains secret form %q", s)
+		}
+	}
+	for _, line := range strings.Split(string(stderr), "\n") {
+		if strings.Contains(line, "CONSOLE") && (strings.Contains(line, "Uncaught") || strings.Contains(line, "Refused")) {
+			t.Errorf("browser console error: %s", line)
+		}
+	}
+
+	shot := filepath.Join(dir, "report.png")
+	runChromium(t, bin, "--window-size=1280,900", "--hide-scrollbars", "--screenshot="+shot, url)
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatalf("no screenshot: %v", err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("screenshot is not a PNG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 900 {
+		t.Errorf("screenshot is %v; want 1280x900", b)
+	}
+	// The banner spans the top of the page in the fail colour (#b42318);
+	// sample its right-hand side, away from the text.
+	cr, cg, cb, _ := img.At(1100, 40).RGBA()
+	if cr>>8 < 140 || cg>>8 > 80 || cb>>8 > 80 {
+		t.Errorf("pixel in the banner is rgb(%d,%d,%d); want the fail red", cr>>8, cg>>8, cb>>8)
+	}
+	if keep := os.Getenv("HOOKPROOF_KEEP_SCREENSHOT"); keep != "" {
+		b, _ := os.ReadFile(shot)
+		_ = os.WriteFile(keep, b, 0o644)
+	}
+}
