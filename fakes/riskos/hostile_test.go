@@ -249,3 +249,14 @@ func TestHostileDeliveryGoesOutByteForByte(t *testing.T) {
 		}
 	}
 }
+
+func TestDeliveryOfIsThePlainRiskOSDelivery(t *testing.T) {
+	ev := baseEvent()
+	d := DeliveryOf(ev)
+	if d.EventID != ev.ID || d.EventType != ev.Type || !bytes.Equal(d.Body, ev.Body) {
+		t.Errorf("DeliveryOf(ev) = %+v; want the event's ID, type and body", d)
+	}
+	if d.Method != "" || d.ContentType != "" || d.Header != nil || d.NoAuth || d.Authorize != nil || d.URL != "" {
+		t.Errorf("DeliveryOf(ev) departs from RiskOS: %+v", d)
+	}
+}
