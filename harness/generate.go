@@ -1,0 +1,434 @@
+package harness
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+)
+
+// Generator produces realistic, schema-valid RiskOS webhook events from a
+// seeded pseudo-random source: the same seed yields the same byte-for-byte
+// sequence of events, so a failing run can be replayed. Optional fields come
+// and go, enum values vary, timestamps carry 0 to 9 fractional digits and the
+// envelope's key order changes now and then, because receivers must cope
+// with all of it.
+//
+// A Generator is not safe for concurrent use; it is cheap to create, so give
+// each goroutine its own (with distinct seeds).
+type Generator struct {
+	rng     *rand.Rand
+	clock   int64  // Unix seconds of the latest event_at; only moves forward
+	scratch []byte // the data object of the event being built
+}
+
+// generatorEpoch (2025-01-01T00:00:00Z) anchors generated timestamps in the
+// period the RiskOS documentation examples come from.
+const generatorEpoch = 1735689600
+
+// NewGenerator returns a Generator seeded with seed. Its randomness comes
+// from math/rand/v2's PCG, never from crypto/rand: determinism is the point.
+func NewGenerator(seed int64) *Generator {
+	g := &Generator{rng: rand.New(rand.NewPCG(uint64(seed), 0x853c49e6748fea9b))}
+	g.clock = generatorEpoch + g.rng.Int64N(400*86400)
+	return g
+}
+
+// Event returns a fresh event of the given catalogue type. An event_type
+// outside the catalogue is an error wrapping ErrUnknownEventType.
+func (g *Generator) Event(eventType string) (Event, error) {
+	if eventTypeIndex(eventType) < 0 {
+		return Event{}, fmt.Errorf("harness: generate event_type %q: %w", eventType, ErrUnknownEventType)
+	}
+	id, at, body := g.appendEvent(make([]byte, 0, 1024), eventType)
+	return Event{ID: id, Type: eventType, At: at, Body: body}, nil
+}
+
+// Random returns a fresh event of a type drawn uniformly from the catalogue.
+func (g *Generator) Random() Event {
+	t := eventTypes[g.rng.IntN(len(eventTypes))].Name
+	id, at, body := g.appendEvent(make([]byte, 0, 1024), t)
+	return Event{ID: id, Type: t, At: at, Body: body}
+}
+
+// AppendBody appends a fresh event body of the given type to dst and returns
+// its event_id and the extended buffer; it is the allocation-light path the
+// load engine uses (one small allocation, the id string, once dst has grown).
+// An event_type outside the catalogue yields a valid envelope carrying that
+// type and a minimal data object: exactly what a forward-compatibility check
+// (an unknown but well-formed event) needs.
+func (g *Generator) AppendBody(dst []byte, eventType string) (id string, body []byte) {
+	id, _, body = g.appendEvent(dst, eventType)
+	return id, body
+}
+
+// stamp is a generated timestamp and the number of fractional digits it is
+// written with.
+type stamp struct {
+	sec    int64
+	nsec   int32
+	digits int
+}
+
+func (s stamp) time() time.Time { return time.Unix(s.sec, int64(s.nsec)).UTC() }
+
+// fracDigits weights the fractional precision: whole seconds (the envelope
+// examples), milliseconds and nanoseconds (the evaluation examples) are the
+// common cases, every other width still shows up.
+var fracDigits = [...]int{0, 0, 0, 0, 3, 3, 3, 9, 9, 9, 1, 2, 4, 5, 6, 7, 8}
+
+func (g *Generator) stamp(sec int64) stamp {
+	d := fracDigits[g.rng.IntN(len(fracDigits))]
+	return stamp{sec: sec, nsec: truncNanos(int32(g.rng.IntN(1e9)), d), digits: d}
+}
+
+// appendEvent builds one event: the data object first (in scratch), then the
+// envelope around it in one of a few key orders.
+func (g *Generator) appendEvent(dst []byte, eventType string) (string, time.Time, []byte) {
+	g.clock += g.rng.Int64N(4)
+	at := g.stamp(g.clock)
+	var idbuf [38]byte
+	qid := appendUUIDv4(idbuf[:0], g.rng.Uint64(), g.rng.Uint64())
+	id := string(qid[1 : len(qid)-1])
+	g.scratch = g.appendData(g.scratch[:0], eventType, at)
+
+	field := func(b []byte, f byte) []byte {
+		switch f {
+		case 't':
+			b = append(b, `"event_type":`...)
+			return appendJSONString(b, eventType)
+		case 'i':
+			b = append(b, `"event_id":`...)
+			return append(b, qid...)
+		case 'a':
+			b = append(b, `"event_at":`...)
+			return appendTimestamp(b, at.sec, at.nsec, at.digits)
+		default:
+			b = append(b, `"data":`...)
+			return append(b, g.scratch...)
+		}
+	}
+	// The documented example orders the keys type, id, at, data; the watchlist
+	// tables list id, at, type. Key order carries no meaning, so now and then
+	// the data comes first.
+	order := "tiad"
+	switch r := g.rng.IntN(100); {
+	case r < 15:
+		order = "itad"
+	case r < 25:
+		order = "iatd"
+	case r < 30:
+		order = "dait"
+	}
+	dst = append(dst, '{')
+	for i := 0; i < len(order); i++ {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = field(dst, order[i])
+	}
+	dst = append(dst, '}')
+	return id, at.time(), dst
+}
+
+// appendData writes the data object for eventType.
+func (g *Generator) appendData(b []byte, eventType string, at stamp) []byte {
+	switch eventType {
+	case "evaluation_completed":
+		return g.appendEvaluation(b, evalCompleted, at, "")
+	case "evaluation_paused":
+		return g.appendEvaluation(b, evalPaused, at, "")
+	case "reevaluation":
+		return g.appendEvaluation(b, evalRerun, at, "")
+	case "workflow_execution_failed":
+		return g.appendFailed(b, at)
+	case "decision_update":
+		return g.appendDecisionUpdate(b, at)
+	case "fraud_confirming":
+		return g.appendFraud(b)
+	case "review_case_assigned":
+		return g.appendAssignment(b, 95)
+	case "review_case_unassigned":
+		return g.appendAssignment(b, 60)
+	case "case_status_updated":
+		return g.appendCaseStatus(b)
+	case "case_notes_added":
+		return g.appendCaseNotes(b)
+	case "case_attachment_added":
+		return g.appendAttachments(b)
+	default:
+		o := objw{b: append(b, '{')}
+		o.key("id")
+		o.b = appendJSONString(o.b, g.clientID())
+		o.key("eval_id")
+		o.uuid(g)
+		return append(o.b, '}')
+	}
+}
+
+// objw writes the members of one JSON object, placing the commas.
+type objw struct {
+	b []byte
+	n int
+}
+
+func (o *objw) key(k string) {
+	if o.n > 0 {
+		o.b = append(o.b, ',')
+	}
+	o.n++
+	o.b = append(o.b, '"')
+	o.b = append(o.b, k...)
+	o.b = append(o.b, '"', ':')
+}
+
+func (o *objw) str(k, v string) {
+	o.key(k)
+	o.b = appendJSONString(o.b, v)
+}
+
+func (o *objw) raw(k, v string) {
+	o.key(k)
+	o.b = append(o.b, v...)
+}
+
+func (o *objw) uuid(g *Generator) {
+	o.b = appendUUIDv4(o.b, g.rng.Uint64(), g.rng.Uint64())
+}
+
+func (o *objw) time(k string, s stamp) {
+	o.key(k)
+	o.b = appendTimestamp(o.b, s.sec, s.nsec, s.digits)
+}
+
+// chance reports true with probability pct percent.
+func (g *Generator) chance(pct int) bool { return g.rng.IntN(100) < pct }
+
+func (g *Generator) pick(vs []string) string { return vs[g.rng.IntN(len(vs))] }
+
+// appendPicks writes a JSON array of min to max strings drawn from vs.
+func (g *Generator) appendPicks(o *objw, k string, vs []string, min, max int) {
+	o.key(k)
+	o.b = append(o.b, '[')
+	for i := range min + g.rng.IntN(max-min+1) {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = appendJSONString(o.b, vs[g.rng.IntN(len(vs))])
+	}
+	o.b = append(o.b, ']')
+}
+
+// clientID imitates the client-defined data.id: documented ones look like
+// "onb-12345", "client-transaction-12345" or a UUID; free text is allowed, so
+// a few carry characters a receiver must unescape.
+func (g *Generator) clientID() string {
+	n := g.rng.IntN(100)
+	switch {
+	case n < 35:
+		return "onb-" + strconv.Itoa(10000+g.rng.IntN(90000))
+	case n < 60:
+		return "client-transaction-" + strconv.Itoa(g.rng.IntN(1000000))
+	case n < 90:
+		var buf [38]byte
+		q := appendUUIDv4(buf[:0], g.rng.Uint64(), g.rng.Uint64())
+		return string(q[1 : len(q)-1])
+	case n < 97:
+		return "app_" + strconv.FormatUint(g.rng.Uint64(), 36)
+	case n < 99:
+		return "Kundennr. Müller-" + strconv.Itoa(g.rng.IntN(1000))
+	default:
+		return `ref "A/B" \ line` + strconv.Itoa(g.rng.IntN(10))
+	}
+}
+
+// appendCore writes the identifying core that case events very likely share
+// (riskos-webhooks.md §2.6): id, eval_id, workflow, environment_name, each
+// inferred field present most of the time.
+func (g *Generator) appendCore(o *objw) {
+	if g.chance(90) {
+		o.str("id", g.clientID())
+	}
+	o.key("eval_id")
+	o.uuid(g)
+	if g.chance(95) {
+		o.str("workflow", workflows[g.rng.IntN(len(workflows))].name)
+	}
+}
+
+func (g *Generator) appendEnvironment(o *objw) {
+	if g.chance(97) {
+		o.str("environment_name", g.pick(environments))
+	}
+}
+
+func (g *Generator) appendFailed(b []byte, at stamp) []byte {
+	o := objw{b: append(b, '{')}
+	wf := workflows[g.rng.IntN(len(workflows))]
+	if g.chance(90) {
+		o.str("id", g.clientID())
+	}
+	o.key("eval_id")
+	o.uuid(g)
+	if g.chance(95) {
+		o.str("workflow", wf.name)
+	}
+	if g.chance(95) {
+		o.str("workflow_id", wf.id)
+	}
+	if g.chance(95) {
+		o.str("workflow_version", g.pick(wf.versions))
+	}
+	if g.chance(95) {
+		o.str("eval_source", g.pick(evalSources))
+	}
+	start := g.stamp(at.sec - 1 - g.rng.Int64N(120))
+	if g.chance(95) {
+		o.time("eval_start_time", start)
+	}
+	if g.chance(20) {
+		o.time("eval_end_time", g.stamp(at.sec-g.rng.Int64N(2)))
+	}
+	if g.chance(10) {
+		o.str("decision", g.pick(decisionsManual))
+	}
+	if g.chance(90) {
+		if g.chance(80) {
+			o.str("eval_status", "evaluation_in_progress")
+		} else {
+			o.str("eval_status", "evaluation_paused")
+		}
+	}
+	g.appendEnvironment(&o)
+	return append(o.b, '}')
+}
+
+func (g *Generator) appendDecisionUpdate(b []byte, at stamp) []byte {
+	// The event may equally carry the whole evaluation (§2.7).
+	if g.chance(20) {
+		return g.appendEvaluation(b, evalManual, at, g.pick(reviewers))
+	}
+	o := objw{b: append(b, '{')}
+	g.appendCore(&o)
+	o.str("decision", g.pick(decisionsManual))
+	if g.chance(80) {
+		o.str("status", g.pick(statusesCase))
+	}
+	if g.chance(80) {
+		o.str("sub_status", g.pick(subStatuses))
+	}
+	if g.chance(30) {
+		o.str("notes", g.pick(reviewerNotes))
+	}
+	if g.chance(95) {
+		o.str("reviewer_id", g.pick(reviewers))
+	}
+	g.appendEnvironment(&o)
+	return append(o.b, '}')
+}
+
+func (g *Generator) appendFraud(b []byte) []byte {
+	o := objw{b: append(b, '{')}
+	g.appendCore(&o)
+	fraud := g.chance(60)
+	if g.chance(95) {
+		if fraud {
+			o.str("fraud_label", "fraud")
+		} else {
+			o.str("fraud_label", "non-fraud")
+		}
+	}
+	if fraud && g.chance(60) {
+		o.str("fraud_type", g.pick(fraudTypes))
+	}
+	if g.chance(60) {
+		o.str("notes", g.pick(reviewerNotes))
+	}
+	if g.chance(95) {
+		o.str("reviewer_id", g.pick(reviewers))
+	}
+	g.appendEnvironment(&o)
+	return append(o.b, '}')
+}
+
+func (g *Generator) appendAssignment(b []byte, reviewerPct int) []byte {
+	o := objw{b: append(b, '{')}
+	g.appendCore(&o)
+	if g.chance(reviewerPct) {
+		o.str("reviewer_id", g.pick(reviewers))
+	}
+	g.appendEnvironment(&o)
+	return append(o.b, '}')
+}
+
+func (g *Generator) appendCaseStatus(b []byte) []byte {
+	o := objw{b: append(b, '{')}
+	g.appendCore(&o)
+	if g.chance(95) {
+		o.str("status", g.pick(statusesCase))
+	}
+	if g.chance(90) {
+		o.str("sub_status", g.pick(caseSubStatuses))
+	}
+	if g.chance(85) {
+		o.str("reviewer_id", g.pick(reviewers))
+	}
+	g.appendEnvironment(&o)
+	return append(o.b, '}')
+}
+
+func (g *Generator) appendCaseNotes(b []byte) []byte {
+	o := objw{b: append(b, '{')}
+	g.appendCore(&o)
+	// DocV progress notes are written by the "Webhook" reviewer (§2.8).
+	if g.chance(60) {
+		o.str("notes", g.pick(docvNotes))
+		o.str("reviewer_id", "Webhook")
+	} else {
+		o.str("notes", g.pick(reviewerNotes))
+		o.str("reviewer_id", g.pick(reviewers))
+	}
+	g.appendEnvironment(&o)
+	return append(o.b, '}')
+}
+
+func (g *Generator) appendAttachments(b []byte) []byte {
+	o := objw{b: append(b, '{')}
+	g.appendCore(&o)
+	if g.chance(95) {
+		o.key("attachments")
+		o.b = append(o.b, '[')
+		n := 1 + g.rng.IntN(3)
+		if g.chance(5) {
+			n = 0
+		}
+		for i := range n {
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			a := objw{b: append(o.b, '{')}
+			a.str("file_name", g.pick(fileNames))
+			o.b = append(a.b, '}')
+		}
+		o.b = append(o.b, ']')
+	}
+	if g.chance(90) {
+		o.str("reviewer_id", g.pick(reviewers))
+	}
+	g.appendEnvironment(&o)
+	return append(o.b, '}')
+}
+
+// base64PNG returns a deterministic fake PNG of n bytes as the data URI a
+// DocV request response carries in qrCode; sep is what follows the comma
+// (the documented example has a space there).
+func base64PNG(n int, sep string) string {
+	r := rand.New(rand.NewPCG(uint64(n), 7))
+	img := make([]byte, n)
+	copy(img, "\x89PNG\r\n\x1a\n")
+	for i := 8; i < n; i++ {
+		img[i] = byte(r.Uint32())
+	}
+	return "data:image/png;base64," + sep + base64.StdEncoding.EncodeToString(img)
+}
