@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hookproof/hookproof/fakes/receiver"
+	"github.com/hookproof/hookproof/fakes/riskos"
+	"github.com/hookproof/hookproof/harness"
+	"github.com/hookproof/hookproof/reports"
+	"github.com/hookproof/hookproof/scenarios"
+)
+
+type certifyOptions struct {
+	demo       bool
+	demoFaults []string
+	verbose    bool
+	color      string
+}
+
+func newCertifyCmd() *cobra.Command {
+	var o certifyOptions
+	cmd := &cobra.Command{
+		Use:   "certify --target URL | --demo",
+		Short: "Certify a receiver against the requirement catalogue",
+		Long: `certify plays RiskOS against the receiver and judges it requirement by
+requirement (hookproof's catalogue: ACK, IDEM, AUTH, VAL, RETRY, LOAD, TLS).
+Exit codes: 0 every MUST passed; 1 a MUST failed; 2 usage or configuration
+error; 3 target unreachable; 130 interrupted (the partial report is written).
+
+--demo certifies hookproof's own reference receiver, started on loopback;
+--demo-fault NAME switches one of its faults on (see hookproof receiver --list-faults).`,
+		Args: cobra.NoArgs,
+	}
+	cf := targetFlags(cmd)
+	fs := cmd.Flags()
+	fs.BoolVar(&o.demo, "demo", false, "certify the built-in reference receiver, started in-process on loopback")
+	fs.StringArrayVar(&o.demoFaults, "demo-fault", nil, "with --demo: switch on a receiver fault (repeatable)")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "stream Ginkgo's own output to stderr")
+	fs.StringVar(&o.color, "color", "auto", "colour: auto (on a terminal), always or never")
+	cf.str("profile", "quick (CI), full or production (TLS-01 becomes MUST)", func(c *harness.Config, v string) error { c.Profile = v; return nil })
+	cf.str("label-filter", "Ginkgo label filter, e.g. 'area:auth' or 'req:ACK-01 || req:IDEM-03'", func(c *harness.Config, v string) error { c.LabelFilter = v; return nil })
+	cf.str("report-dir", "write report.json, junit.xml, summary.md and report.html here", func(c *harness.Config, v string) error { c.ReportDir = v; return nil })
+	cf.str("effects-url", "effects probe: GET URL?event_id=ID answers {\"event_id\":ID,\"count\":N}", func(c *harness.Config, v string) error { c.Effects.URL = v; return nil })
+	cf.str("effects-file", "effects probe: a file the receiver appends one processed event_id per line to", func(c *harness.Config, v string) error { c.Effects.File = v; return nil })
+	cf.str("restart-command", "shell command that restarts the receiver (enables IDEM-05)", func(c *harness.Config, v string) error { c.RestartCommand = v; return nil })
+	cf.str("event-types", "comma-separated subscribed event types (default: all)", func(c *harness.Config, v string) error {
+		c.EventTypes = strings.Split(v, ",")
+		return nil
+	})
+	cf.float("time-scale", "multiply RiskOS retry waits (default 0.01 for certify)", func(c *harness.Config, v float64) { c.Retry.TimeScale = v })
+	cf.duration("ack-budget", "p99 ack latency a receiver must meet (default 500ms)", func(c *harness.Config, v time.Duration) { c.Timeouts.AckBudget = v })
+	cf.boolean("strict", "fail the run on SHOULD failures too", func(c *harness.Config, v bool) { c.Strict = v })
+	cf.int64v("seed", "generator and spec-order seed (default: time-based)", func(c *harness.Config, v int64) { c.Seed = v })
+
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		cfg := harness.DefaultConfig()
+		cfg.Retry.TimeScale = 0.01 // certify compresses the 362 s schedule unless told otherwise
+		cfg.Seed = time.Now().UnixNano()
+		if err := cf.loadInto(&cfg, os.Getenv); err != nil {
+			return err
+		}
+		return runCertify(cmd.Context(), cmd, cf, cfg, o)
+	}
+	return cmd
+}
+
+func init() { extraCommands = append(extraCommands, newCertifyCmd) }
+
+func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg harness.Config, o certifyOptions) error {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	var errs []error
+	var faults []receiver.Fault
+	for _, name := range o.demoFaults {
+		f, err := receiver.ParseFault(name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--demo-fault: %w", err))
+		}
+		faults = append(faults, f)
+	}
+	switch {
+	case o.demo && cfg.Target != "":
+		errs = append(errs, errors.New("--demo and --target: give one or the other"))
+	case !o.demo && len(faults) > 0:
+		errs = append(errs, errors.New("--demo-fault: only with --demo"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return usageErr(err)
+	}
+	var env *scenarios.Env
+	if o.demo {
+		stateDir, err := os.MkdirTemp("", "hookproof-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(stateDir)
+		d, err := startDemo(&cfg, cf.fs.Changed("auth") || os.Getenv(envName("auth")) != "", faults, stateDir)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		if err := cfg.Validate(); err != nil {
+			return usageErr(err)
+		}
+		env = scenarios.NewEnv(cfg)
+		env.Issuer = d.issuer
+		env.Restart = func(context.Context) error { return d.srv.Restart() }
+		fmt.Fprintf(stderr, "hookproof certify: demo receiver at %s", cfg.Target)
+		if len(faults) > 0 {
+			fmt.Fprintf(stderr, " with fault %v", o.demoFaults)
+		}
+		fmt.Fprintln(stderr)
+	} else {
+		if err := cfg.Validate(); err != nil {
+			return usageErr(err)
+		}
+		env = scenarios.NewEnv(cfg)
+		if cfg.RestartCommand != "" {
+			env.Restart = func(ctx context.Context) error { return runRestart(ctx, cfg.RestartCommand, stderr) }
+		}
+	}
+	if err := reachable(ctx, cfg); err != nil {
+		return unreachableErr(err)
+	}
+	client, err := harness.NewClient(cfg)
+	if err != nil {
+		return usageErr(err)
+	}
+	auth, err := harness.NewAuthorizer(cfg.Auth, client)
+	if err != nil {
+		return usageErr(err)
+	}
+	sender, err := riskos.New(cfg, riskos.WithClient(client), riskos.WithAuthorizer(auth))
+	if err != nil {
+		return usageErr(err)
+	}
+	env.Sender, env.Authorizer = sender, auth
+	switch {
+	case cfg.Effects.URL != "":
+		env.Probe = &harness.HTTPProbe{URL: cfg.Effects.URL, Client: client}
+	case cfg.Effects.File != "":
+		env.Probe = &harness.FileProbe{Path: cfg.Effects.File}
+	}
+
+	color := useColor(o.color, stdout)
+	fmt.Fprintf(stderr, "hookproof certify: %s profile against %s (auth %s)\n", cfg.Profile, harness.RedactURL(cfg.Target), cfg.Auth.Type)
+	res, err := scenarios.Run(env, scenarios.RunOptions{
+		LabelFilter: cfg.LabelFilter, Progress: stderr, Color: color, Verbose: o.verbose, GinkgoOut: stderr,
+	})
+	if err != nil {
+		return usageErr(err)
+	}
+	rep := buildReport(cfg, env, res)
+	secrets := cfg.Secrets()
+	if oa, ok := auth.(*harness.OAuth2Authorizer); ok {
+		tctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		tok, err := oa.Token(tctx)
+		cancel()
+		if err == nil && tok != "" {
+			secrets = append(secrets, tok)
+		}
+	}
+	reports.Scrub(rep, secrets)
+	if err := reports.WriteConsole(stdout, rep, color); err != nil {
+		return err
+	}
+	if cfg.ReportDir != "" {
+		if err := reports.WriteAll(cfg.ReportDir, rep); err != nil {
+			return fmt.Errorf("--report-dir: %w", err)
+		}
+		fmt.Fprintf(stderr, "hookproof certify: reports written to %s\n", cfg.ReportDir)
+	}
+	switch {
+	case res.Interrupted || ctx.Err() != nil:
+		return &exitError{code: exitInterrupted, err: errors.New("interrupted: the partial report was written")}
+	case rep.Verdict != reports.VerdictPass:
+		return failedErr(fmt.Errorf("certification failed: %s", rep.Headline()))
+	}
+	return nil
+}
+
+func buildReport(cfg harness.Config, env *scenarios.Env, res *scenarios.Result) *reports.Report {
+	rep := &reports.Report{
+		Tool:         reports.Tool{Name: "hookproof", Version: harness.Version},
+		Profile:      cfg.Profile,
+		Target:       harness.RedactURL(cfg.Target),
+		StartedAt:    res.StartedAt,
+		FinishedAt:   res.FinishedAt,
+		Interrupted:  res.Interrupted,
+		Insecure:     cfg.TLS.InsecureSkipVerify,
+		Config:       cfg,
+		Requirements: res.Requirements,
+		Deliveries:   reports.NewDeliveryStats(env.Sender.Ledger().Attempts(), cfg.Timeouts.AckBudget),
+	}
+	if env.Probe == nil {
+		rep.Notes = append(rep.Notes, "idempotency unverified: no effects probe (pass --effects-url or --effects-file)")
+	} else {
+		rep.Notes = append(rep.Notes, "effects read through "+env.Probe.Describe())
+	}
+	if cfg.TLS.InsecureSkipVerify {
+		rep.Notes = append(rep.Notes, "TLS verification was OFF (--insecure-skip-verify): this run cannot certify the endpoint's transport")
+	}
+	if cfg.Retry.TimeScale != 1 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("RiskOS retry waits compressed by --time-scale %g (real schedule %v)", cfg.Retry.TimeScale, cfg.Retry.Schedule()))
+	}
+	rep.Decide(cfg.Strict)
+	return rep
+}
+
+// reachable fails fast, with one clear line, when nothing listens at the
+// target: every check would fail the same way.
+func reachable(ctx context.Context, cfg harness.Config) error {
+	u, err := url.Parse(cfg.Target)
+	if err != nil {
+		return err
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	d := net.Dialer{Timeout: min(cfg.Timeouts.Dial, 5*time.Second)}
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+	if err != nil {
+		return fmt.Errorf("target %s is unreachable: %s", harness.RedactURL(cfg.Target), harness.ClassifyError(err))
+	}
+	return conn.Close()
+}
+
+// runRestart runs --restart-command through the shell, bounded by ctx.
+func runRestart(ctx context.Context, command string, stderr io.Writer) error {
+	c := exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	c.Stdout, c.Stderr = stderr, stderr
+	if err := c.Run(); err != nil {
+		return fmt.Errorf("--restart-command: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookproof/hookproof/fakes/receiver"
+	"github.com/hookproof/hookproof/reports"
+)
+
+// notInQuick are the requirements the quick profile does not judge yet:
+// the load checks and RETRY-02 are reported skipped until the load engine
+// joins the suite; AUTH-05 needs --auth oauth2 (the matrix runs Bearer).
+var notInQuick = []string{"LOAD-01", "LOAD-02", "LOAD-03", "LOAD-04", "RETRY-02", "AUTH-05"}
+
+func certifyDemo(t *testing.T, args ...string) (*reports.Report, string, int) {
+	t.Helper()
+	dir := t.TempDir()
+	out, errOut, code := cli(t, append([]string{"certify", "--demo", "--report-dir", dir, "--seed", "7", "--color", "never"}, args...)...)
+	noStackTrace(t, out, errOut)
+	rep, err := reports.Read(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatalf("report.json: %v\nstdout: %s\nstderr: %s", err, out, errOut)
+	}
+	for _, f := range []string{"junit.xml", "summary.md", "report.html"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s missing or empty: %v", f, err)
+		}
+	}
+	return rep, out + errOut, code
+}
+
+func failing(rep *reports.Report) []string {
+	var ids []string
+	for _, r := range rep.Requirements {
+		if r.Status == reports.StatusFailed {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
+}
+
+// The detection matrix: the compliant reference receiver passes, and each
+// fault makes exactly its own requirements fail.
+func TestDetectionMatrix(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs certify once per fault")
+	}
+	t.Run("compliant", func(t *testing.T) {
+		rep, out, code := certifyDemo(t)
+		if code != exitOK || rep.Verdict != reports.VerdictPass {
+			t.Fatalf("exit %d, verdict %s; want 0, pass\n%s", code, rep.Verdict, out)
+		}
+		// Only the transport checks may fail (SHOULD: the demo is plain HTTP).
+		if got := failing(rep); !slices.Equal(got, []string{"TLS-01", "TLS-02"}) {
+			t.Errorf("failing = %v; want only [TLS-01 TLS-02]\n%s", got, out)
+		}
+		for _, r := range rep.Requirements {
+			if r.Status == reports.StatusPassed && len(r.Evidence) == 0 {
+				t.Errorf("%s passed without evidence", r.ID)
+			}
+		}
+	})
+	for _, f := range receiver.Faults {
+		t.Run(string(f.Name), func(t *testing.T) {
+			rep, out, code := certifyDemo(t, "--demo-fault", string(f.Name))
+			var want []string
+			for _, id := range append(f.Breaks, "TLS-01", "TLS-02") {
+				if !slices.Contains(notInQuick, id) {
+					want = append(want, id)
+				}
+			}
+			got := failing(rep)
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("failing = %v; want %v\n%s", got, want, out)
+			}
+			if code != exitFailed {
+				t.Errorf("exit code = %d; want 1", code)
+			}
+		})
+	}
+}
+
+func TestCertifyUnreachableExits3Fast(t *testing.T) {
+	start := time.Now()
+	out, errOut, code := cli(t, "certify", "--target", "http://127.0.0.1:1/hook")
+	if code != exitUnreachable {
+		t.Fatalf("exit code = %d; want 3\n%s%s", code, out, errOut)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s; want under 5s", d)
+	}
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	last := lines[len(lines)-1]
+	if !strings.Contains(last, "unreachable") || !strings.Contains(last, "127.0.0.1:1") {
+		t.Errorf("last line %q does not say the target is unreachable", last)
+	}
+}
+
+func TestCertifyNeverPrintsSecrets(t *testing.T) {
+	const token = "tok-4b1d-distinctive-7e57"
+	dir := t.TempDir()
+	out, errOut, code := cli(t, "certify", "--demo", "--auth", "bearer", "--bearer-token", token,
+		"--report-dir", dir, "--label-filter", "area:auth || area:ack", "--color", "never")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	everything := out + errOut
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		everything += string(b)
+	}
+	if strings.Contains(everything, token) {
+		t.Errorf("the bearer token appears in the output or reports")
+	}
+}
+
+func TestCertifyInterruptedWritesPartialReport(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // interrupted before the first spec: nothing may pass
+	_, _, code := cliCtx(ctx, t, "certify", "--demo", "--report-dir", dir)
+	if code != exitInterrupted && code != exitUnreachable {
+		t.Errorf("exit code = %d; want 130", code)
+	}
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/google/uuid"
+
+	"github.com/hookproof/hookproof/fakes/oauth"
+	"github.com/hookproof/hookproof/fakes/receiver"
+	"github.com/hookproof/hookproof/harness"
+)
+
+// demo is the built-in default target of `certify --demo`: the reference
+// receiver on loopback (and the OAuth2 issuer for --auth oauth2), with its
+// effects endpoint, started in-process and closed after the run.
+type demo struct {
+	srv    *receiver.Server
+	issuer *oauth.Issuer
+}
+
+// startDemo starts the demo for cfg's auth (default: Bearer with a generated
+// token) and faults, and points cfg at it. stateDir holds the dedupe state
+// file so IDEM-05 can restart the receiver.
+func startDemo(cfg *harness.Config, authGiven bool, faults []receiver.Fault, stateDir string) (*demo, error) {
+	if !authGiven {
+		cfg.Auth = harness.AuthConfig{Type: harness.AuthBearer, BearerToken: harness.Secret(uuid.NewString())}
+	}
+	a := &cfg.Auth
+	switch a.Type {
+	case harness.AuthBasic:
+		if a.BasicUser == "" {
+			a.BasicUser = "riskos"
+		}
+		if !a.BasicPassword.IsSet() {
+			a.BasicPassword = harness.Secret(uuid.NewString())
+		}
+	case harness.AuthBearer:
+		if !a.BearerToken.IsSet() {
+			a.BearerToken = harness.Secret(uuid.NewString())
+		}
+	}
+	d := &demo{}
+	opts := receiver.Options{Auth: cfg.Auth, Faults: faults, StateFile: filepath.Join(stateDir, "dedupe.state")}
+	if a.Type == harness.AuthOAuth2 {
+		if a.OAuth2.ClientID == "" {
+			a.OAuth2.ClientID = "hookproof-demo"
+		}
+		if !a.OAuth2.ClientSecret.IsSet() {
+			a.OAuth2.ClientSecret = harness.Secret(uuid.NewString())
+		}
+		iss, err := oauth.NewIssuer(oauth.IssuerOptions{Clients: map[string]harness.Secret{a.OAuth2.ClientID: a.OAuth2.ClientSecret}})
+		if err != nil {
+			return nil, fmt.Errorf("starting the demo OAuth2 issuer: %w", err)
+		}
+		d.issuer = iss
+		a.OAuth2.TokenURL = iss.TokenURL()
+		v := oauth.NewVerifier(oauth.VerifierOptions{JWKSURL: iss.JWKSURL(), Issuer: iss.URL(), Audience: iss.Audience(),
+			AllowedClients: []string{a.OAuth2.ClientID}, Client: iss.Client()})
+		opts.Verifier = receiver.TokenVerifierFunc(func(ctx context.Context, tok string) error {
+			_, err := v.Verify(ctx, tok)
+			return err
+		})
+	}
+	srv, err := receiver.NewServer(opts)
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("starting the demo receiver: %w", err)
+	}
+	d.srv = srv
+	cfg.Target = srv.WebhookURL()
+	cfg.Effects.URL = srv.EffectsURL()
+	return d, nil
+}
+
+// Close stops the demo servers, waiting for in-flight requests.
+func (d *demo) Close() {
+	if d.srv != nil {
+		d.srv.Close()
+	}
+	if d.issuer != nil {
+		d.issuer.Close()
+	}
+}

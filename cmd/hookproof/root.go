@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hookproof/hookproof/harness"
+)
+
+// run is the whole program minus process concerns, so tests drive it in-process.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil && isCobraUsageError(err) {
+		return usageErr(err)
+	}
+	return err
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "hookproof",
+		Short: "Certify and load-test receivers of RiskOS webhooks",
+		Long: `hookproof plays RiskOS against your webhook receiver: schema-valid events,
+duplicates, auth variants and forgeries, hostile payloads, retry storms and load,
+and says requirement by requirement what holds and what does not.`,
+		Version:       harness.Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageErr(fmt.Errorf("%s: %w (see %s --help)", c.CommandPath(), err, c.CommandPath()))
+	})
+	root.AddCommand(
+		newEventsCmd(),
+		newSendCmd(),
+		newReceiverCmd(),
+		newListenCmd(),
+	)
+	for _, c := range extraCommands {
+		root.AddCommand(c())
+	}
+	return root
+}
+
+// extraCommands lets later subcommands register without touching this file.
+var extraCommands []func() *cobra.Command
+
+// isCobraUsageError recognises cobra's own argument errors, which it does not type.
+func isCobraUsageError(err error) bool {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return false
+	}
+	msg := err.Error()
+	for _, s := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires exactly", "invalid argument", "flag needs an argument"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}

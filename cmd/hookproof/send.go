@@ -1,0 +1,175 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hookproof/hookproof/fakes/riskos"
+	"github.com/hookproof/hookproof/harness"
+)
+
+type sendOptions struct {
+	event      string
+	count      int
+	duplicates int
+	retry      bool
+	seed       int64
+}
+
+func newSendCmd() *cobra.Command {
+	var o sendOptions
+	cmd := &cobra.Command{
+		Use:   "send --target URL --event TYPE",
+		Short: "Deliver generated events the way RiskOS does, one line per attempt",
+		Long: `send delivers COUNT generated events of TYPE to the target, each DUPLICATES
+times, with the configured auth and static headers. With --retry each delivery
+follows the RiskOS retry policy (408, 409, 423, 429, 502, 503, 504 and network
+errors; waits 2, 4, 8, 16, 32, 60, 60, 60, 60, 60 s, compressed by --time-scale).`,
+		Args: cobra.NoArgs,
+	}
+	cf := targetFlags(cmd)
+	fs := cmd.Flags()
+	fs.StringVar(&o.event, "event", "", "event type to send (see hookproof events list)")
+	fs.IntVar(&o.count, "count", 1, "how many distinct events")
+	fs.IntVar(&o.duplicates, "duplicates", 1, "how many times each event is delivered (same event_id, same body)")
+	fs.BoolVar(&o.retry, "retry", false, "follow the RiskOS retry policy on retryable answers")
+	fs.Int64Var(&o.seed, "seed", 0, "generator seed (default: time-based, so event_ids are fresh)")
+	cf.float("time-scale", "multiply retry waits (0.01 turns the 362 s schedule into 3.6 s)", func(c *harness.Config, v float64) { c.Retry.TimeScale = v })
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		cfg, err := cf.load(os.Getenv)
+		if err != nil {
+			return err
+		}
+		var errs []error
+		if o.event == "" {
+			errs = append(errs, errors.New("--event: required (see hookproof events list)"))
+		} else if err := checkEventType("--event", o.event); err != nil {
+			errs = append(errs, err)
+		}
+		if o.count < 1 || o.count > 100_000 {
+			errs = append(errs, fmt.Errorf("--count: %d is outside 1..100000", o.count))
+		}
+		if o.duplicates < 1 || o.duplicates > 1000 {
+			errs = append(errs, fmt.Errorf("--duplicates: %d is outside 1..1000", o.duplicates))
+		}
+		errs = append(errs, cfg.Validate())
+		if err := errors.Join(errs...); err != nil {
+			return usageErr(err)
+		}
+		if o.seed == 0 {
+			o.seed = time.Now().UnixNano()
+		}
+		return runSend(cmd, cfg, o)
+	}
+	return cmd
+}
+
+func runSend(cmd *cobra.Command, cfg harness.Config, o sendOptions) error {
+	ctx := cmd.Context()
+	out := cmd.OutOrStdout()
+	s, err := riskos.New(cfg, riskos.WithObserver(func(a harness.Attempt) { printAttempt(out, a) }))
+	if err != nil {
+		return usageErr(err)
+	}
+	g := harness.NewGenerator(o.seed)
+	var lost, acked int
+	for i := range o.count {
+		ev, err := g.Event(o.event)
+		if err != nil {
+			return err
+		}
+		d := riskos.DeliveryOf(ev)
+		d.Label = "send"
+		for range o.duplicates {
+			var final harness.Attempt
+			if o.retry {
+				final = s.SendWithRetry(ctx, d).Final
+			} else {
+				final = s.Send(ctx, d)
+			}
+			if ctx.Err() != nil {
+				printSendSummary(out, s.Ledger().Attempts(), acked, lost)
+				return ctx.Err()
+			}
+			if i == 0 && acked+lost == 0 && (final.ErrorClass == harness.ErrRefused || final.ErrorClass == harness.ErrDNS) {
+				printSendSummary(out, s.Ledger().Attempts(), acked, lost)
+				return unreachableErr(fmt.Errorf("target %s refused the connection", harness.RedactURL(cfg.Target)))
+			}
+			if final.Acked() {
+				acked++
+			} else {
+				lost++
+			}
+		}
+	}
+	printSendSummary(out, s.Ledger().Attempts(), acked, lost)
+	if lost > 0 {
+		return failedErr(fmt.Errorf("%d of %d deliveries were not acknowledged", lost, acked+lost))
+	}
+	return nil
+}
+
+func printAttempt(w io.Writer, a harness.Attempt) {
+	status := fmt.Sprint(a.Status)
+	if a.Status == 0 {
+		status = "---"
+	}
+	line := fmt.Sprintf("attempt %-2d %s %-26s %s %8.1fms %6dB", a.Attempt, a.EventID, a.EventType, status, ms(a.Latency), a.BytesRecv)
+	if a.RealWait > 0 {
+		line += fmt.Sprintf("  after %s (RiskOS: %s)", a.Wait.Round(time.Millisecond), a.RealWait)
+	}
+	if a.ErrorClass != harness.ErrNone {
+		line += "  error=" + string(a.ErrorClass)
+	}
+	if a.RetryAfter != "" {
+		line += "  retry-after=" + a.RetryAfter
+	}
+	if a.Location != "" {
+		line += "  location=" + harness.RedactURL(a.Location) + " (not followed)"
+	}
+	fmt.Fprintln(w, line)
+}
+
+func printSendSummary(w io.Writer, attempts []harness.Attempt, acked, lost int) {
+	lat := make([]time.Duration, 0, len(attempts))
+	codes := map[int]int{}
+	for _, a := range attempts {
+		codes[a.Status]++
+		if a.Status != 0 {
+			lat = append(lat, a.Latency)
+		}
+	}
+	slices.Sort(lat)
+	fmt.Fprintf(w, "summary: %d deliveries, %d attempts, %d acknowledged, %d lost", acked+lost, len(attempts), acked, lost)
+	if len(lat) > 0 {
+		fmt.Fprintf(w, "; latency p50 %.1fms p99 %.1fms max %.1fms", ms(pct(lat, 0.50)), ms(pct(lat, 0.99)), ms(lat[len(lat)-1]))
+	}
+	keys := make([]int, 0, len(codes))
+	for k := range codes {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	fmt.Fprint(w, "; statuses")
+	for _, k := range keys {
+		name := fmt.Sprint(k)
+		if k == 0 {
+			name = "no-answer"
+		}
+		fmt.Fprintf(w, " %s×%d", name, codes[k])
+	}
+	fmt.Fprintln(w)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// pct returns the nearest-rank percentile of sorted durations.
+func pct(sorted []time.Duration, p float64) time.Duration {
+	i := int(p*float64(len(sorted))+0.5) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}

@@ -1,0 +1,140 @@
+package scenarios
+
+import (
+	"fmt"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
+
+	"github.com/hookproof/hookproof/fakes/riskos"
+	"github.com/hookproof/hookproof/harness"
+	"github.com/hookproof/hookproof/reports"
+)
+
+// Checks labels a spec with the requirement it certifies: req:ID, its area
+// and its level, so --label-filter can select by any of them. An ID not in
+// the catalogue is a programming error caught by the dry-run test.
+func Checks(id string) Labels {
+	r, err := harness.LookupRequirement(id)
+	if err != nil {
+		panic(err)
+	}
+	return Label("req:"+id, "area:"+strings.ToLower(r.Area), "level:"+strings.ToLower(string(r.Level)))
+}
+
+// reqOf returns the requirement IDs among a spec's labels.
+func reqOf(labels []string) []string {
+	var ids []string
+	for _, l := range labels {
+		if id, ok := strings.CutPrefix(l, "req:"); ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// evidenceEntry is the report-entry name the runner collects evidence from.
+const evidenceEntry = "evidence"
+
+// record attaches evidence to the running spec: always in the report,
+// on the console only when the spec fails or in verbose mode.
+func record(ev reports.Evidence) {
+	AddReportEntry(evidenceEntry, ev, ReportEntryVisibilityFailureOrVerbose)
+}
+
+// recordAttempt records one delivery attempt as evidence.
+func recordAttempt(d riskos.Delivery, a harness.Attempt, expected, summary string) {
+	record(evidenceOf(d, a, expected, summary))
+}
+
+// evidenceOf turns an attempt into evidence with credentials redacted.
+func evidenceOf(d riskos.Delivery, a harness.Attempt, expected, summary string) reports.Evidence {
+	method := d.Method
+	if method == "" {
+		method = "POST"
+	}
+	if summary == "" {
+		summary = fmt.Sprintf("%s %s event %s", method, orDefault(a.EventType, d.EventType), a.EventID)
+	}
+	ev := reports.Evidence{
+		Summary:  summary,
+		Status:   a.Status,
+		EventID:  a.EventID,
+		Expected: expected,
+		Request: &reports.RequestEvidence{
+			Method:      method,
+			URL:         harness.RedactURL(stripQuery(orDefault(d.URL, ""))),
+			BodyExcerpt: excerpt(d.Body, 240),
+		},
+	}
+	if a.Status != 0 || a.ErrorClass == harness.ErrNone {
+		ev.LatencyMS = float64(a.Latency.Microseconds()) / 1000
+	}
+	if a.ErrorClass != harness.ErrNone {
+		ev.Error = string(a.ErrorClass)
+		if a.Error != "" {
+			ev.Error += ": " + a.Error
+		}
+	}
+	return ev
+}
+
+// stripQuery drops a query string, which may carry a credential on purpose
+// (AUTH-03 puts the token there).
+func stripQuery(u string) string {
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		return u[:i] + "?[query redacted]"
+	}
+	return u
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func excerpt(b []byte, n int) string {
+	if len(b) <= n {
+		return strings.ToValidUTF8(string(b), "\uFFFD")
+	}
+	return strings.ToValidUTF8(string(b[:n]), "\uFFFD") + fmt.Sprintf("… (%d bytes)", len(b))
+}
+
+// Be2xx matches a 2xx status.
+func Be2xx() types.GomegaMatcher {
+	return SatisfyAll(BeNumerically(">=", 200), BeNumerically("<", 300))
+}
+
+// note records a one-line observation as evidence (a pass needs evidence too).
+func note(format string, args ...any) {
+	record(reports.Evidence{Summary: fmt.Sprintf(format, args...)})
+}
+
+// statusTally summarises attempts as "200×5, 503×1".
+func statusTally(attempts []harness.Attempt) string {
+	counts := map[string]int{}
+	var order []string
+	for _, a := range attempts {
+		k := answerKey(a)
+		if counts[k] == 0 {
+			order = append(order, k)
+		}
+		counts[k]++
+	}
+	parts := make([]string, len(order))
+	for i, k := range order {
+		parts[i] = fmt.Sprintf("%s×%d", k, counts[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func answerKey(a harness.Attempt) string {
+	if a.Status != 0 {
+		return fmt.Sprint(a.Status)
+	}
+	return string(a.ErrorClass)
+}

@@ -1,0 +1,223 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/extensions/globals"
+	"github.com/onsi/ginkgo/v2/formatter"
+	"github.com/onsi/ginkgo/v2/types"
+	"github.com/onsi/gomega"
+
+	"github.com/hookproof/hookproof/harness"
+	"github.com/hookproof/hookproof/reports"
+)
+
+// RunOptions are how the suite runs, as opposed to what it checks.
+type RunOptions struct {
+	// LabelFilter passes through to Ginkgo (e.g. "area:auth", "req:ACK-01").
+	LabelFilter string
+	// Progress receives one line per finished spec; nil discards them.
+	Progress io.Writer
+	// Color allows ANSI colour in progress lines (a terminal).
+	Color bool
+	// Verbose streams Ginkgo's own reporter output to GinkgoOut.
+	Verbose   bool
+	GinkgoOut io.Writer
+	// DryRun builds the spec tree without running anything.
+	DryRun bool
+}
+
+// Result is what a run found, per requirement.
+type Result struct {
+	Requirements []reports.RequirementResult
+	Interrupted  bool
+	StartedAt    time.Time
+	FinishedAt   time.Time
+	// Specs counts the specs that ran.
+	Specs int
+}
+
+// ErrInvalidRun is a configuration the suite cannot run with (a bad label
+// filter, say): a usage error, not a verdict.
+var ErrInvalidRun = errors.New("scenarios: invalid run configuration")
+
+// runMu serialises runs: Ginkgo's suite is process-global state.
+var runMu sync.Mutex
+
+// T satisfies ginkgo.GinkgoTestingT outside `go test`.
+type t struct{ failed bool }
+
+func (t *t) Fail() { t.failed = true }
+
+// Run registers the specs for env and runs them in-process.
+func Run(env *Env, o RunOptions) (*Result, error) {
+	return run(func() { Register(env) }, env.Config, o)
+}
+
+func run(register func(), cfg harness.Config, o RunOptions) (*Result, error) {
+	runMu.Lock()
+	defer runMu.Unlock()
+
+	sc, rc := ginkgo.GinkgoConfiguration()
+	sc.LabelFilter = o.LabelFilter
+	sc.RandomSeed = max(cfg.Seed, 1)
+	sc.RandomizeAllSpecs = false
+	sc.FailOnEmpty = o.LabelFilter != ""
+	sc.DryRun = o.DryRun
+	sc.Timeout = 2 * time.Hour
+	sc.GracePeriod = 5 * time.Second
+	rc.NoColor = !o.Color
+	rc.Succinct = !o.Verbose
+	rc.Verbose = o.Verbose
+	fs, err := types.NewGinkgoFlagSet(types.GinkgoFlags{}, map[string]any{}, types.GinkgoFlagSections{})
+	if err != nil {
+		return nil, err
+	}
+	if errs := types.VetConfig(fs, sc, rc); len(errs) > 0 {
+		return nil, fmt.Errorf("%w: --label-filter: %w", ErrInvalidRun, errors.Join(errs...))
+	}
+	formatter.SingletonFormatter = formatter.New(colorMode(o.Color))
+	ginkgoOut := o.GinkgoOut
+	if !o.Verbose || ginkgoOut == nil {
+		ginkgoOut = io.Discard // our progress lines replace Ginkgo's console
+	}
+	prevOut := formatter.ColorableStdOut
+	formatter.ColorableStdOut = ginkgoOut
+	defer func() { formatter.ColorableStdOut = prevOut }()
+
+	globals.Reset()
+	gomega.RegisterFailHandler(ginkgo.Fail)
+	register()
+	progress := newProgress(o.Progress, o.Color)
+	ginkgo.ReportAfterEach(progress.spec)
+	var final types.Report
+	ginkgo.ReportAfterSuite("hookproof results", func(r types.Report) { final = r })
+
+	res := &Result{StartedAt: time.Now().UTC()}
+	ginkgo.RunSpecs(&t{}, "hookproof certify", sc, rc)
+	// Ginkgo never removes its SIGINT/SIGTERM handler; give signals back to
+	// the process (a second Ctrl-C after the run must still work).
+	signal.Reset(os.Interrupt, syscall.SIGTERM)
+	res.FinishedAt = time.Now().UTC()
+	for _, reason := range final.SpecialSuiteFailureReasons {
+		if strings.Contains(reason, "Interrupted") {
+			res.Interrupted = true
+		}
+	}
+	res.Requirements, res.Specs = collect(final, cfg.Profile, res.Interrupted)
+	return res, nil
+}
+
+func colorMode(color bool) formatter.ColorMode {
+	if color {
+		return formatter.ColorModeTerminal
+	}
+	return formatter.ColorModeNone
+}
+
+// collect folds spec results into one result per requirement: failed wins
+// over passed, passed over skipped; evidence of every spec is kept.
+func collect(r types.Report, profile string, interrupted bool) ([]reports.RequirementResult, int) {
+	byID := map[string]*reports.RequirementResult{}
+	ran := 0
+	for _, sr := range r.SpecReports {
+		if sr.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		status, reason := specStatus(sr, interrupted)
+		if status != reports.StatusSkipped {
+			ran++
+		}
+		var evidence []reports.Evidence
+		for _, e := range sr.ReportEntries {
+			if e.Name != evidenceEntry {
+				continue
+			}
+			if ev, ok := e.GetRawValue().(reports.Evidence); ok {
+				evidence = append(evidence, ev)
+			}
+		}
+		for _, id := range reqOf(sr.Labels()) {
+			res := byID[id]
+			if res == nil {
+				res = &reports.RequirementResult{ID: id, Status: reports.StatusSkipped}
+				byID[id] = res
+			}
+			res.DurationMS += float64(sr.RunTime.Microseconds()) / 1000
+			res.Evidence = append(res.Evidence, evidence...)
+			merge(res, status, sr.LeafNodeText, reason)
+		}
+	}
+	var results []reports.RequirementResult
+	for _, req := range harness.Catalogue {
+		if res, ok := byID[req.ID]; ok {
+			results = append(results, *res)
+		}
+	}
+	notRun := "not selected by this run"
+	if interrupted {
+		notRun = "interrupted"
+	}
+	return reports.Complete(results, profile, notRun), ran
+}
+
+func specStatus(sr types.SpecReport, interrupted bool) (status, reason string) {
+	switch sr.State {
+	case types.SpecStatePassed:
+		return reports.StatusPassed, ""
+	case types.SpecStateSkipped:
+		if msg := strings.TrimSpace(sr.Failure.Message); msg != "" {
+			return reports.StatusSkipped, msg
+		}
+		if interrupted {
+			return reports.StatusSkipped, "interrupted"
+		}
+		return reports.StatusSkipped, "not selected by this run"
+	case types.SpecStatePending:
+		return reports.StatusSkipped, "pending"
+	case types.SpecStateInterrupted:
+		return reports.StatusSkipped, "interrupted"
+	default: // failed, panicked, timed out, aborted
+		msg := strings.TrimSpace(sr.Failure.Message)
+		if sr.State == types.SpecStateTimedout {
+			msg = "timed out: " + msg
+		}
+		return reports.StatusFailed, firstLines(msg, 12)
+	}
+}
+
+// merge folds one spec's outcome into its requirement's result.
+func merge(res *reports.RequirementResult, status, spec, reason string) {
+	rank := map[string]int{reports.StatusSkipped: 0, reports.StatusPassed: 1, reports.StatusFailed: 2}
+	line := spec
+	if reason != "" {
+		line += ": " + reason
+	}
+	switch {
+	case rank[status] > rank[res.Status]:
+		res.Status, res.Reason = status, line
+	case status == res.Status && status != reports.StatusPassed && !slices.Contains(strings.Split(res.Reason, "\n"), line):
+		res.Reason += "\n" + line
+	}
+	if res.Status == reports.StatusPassed && status == reports.StatusPassed {
+		res.Reason = ""
+	}
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], "…")
+	}
+	return strings.Join(lines, "\n")
+}

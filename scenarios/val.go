@@ -1,0 +1,125 @@
+package scenarios
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/hookproof/hookproof/fakes/riskos"
+	"github.com/hookproof/hookproof/harness"
+)
+
+// maxBody is the size limit VAL-03 assumes (requirements.md's default).
+const maxBody = 1 << 20
+
+func describeValidation(env *Env) {
+	Describe("Untrusted input", func() {
+		// The catalogue of hostile bodies is built once per run from one
+		// base event; each body gets its own event_id.
+		hostile := riskos.HostileBodies(env.event(""), maxBody)
+		byReq := map[string][]riskos.Hostile{}
+		for _, h := range hostile {
+			byReq[h.Requirement] = append(byReq[h.Requirement], h)
+		}
+		deliver := func(ctx SpecContext, h riskos.Hostile) (riskos.Delivery, harness.Attempt) {
+			d := riskos.Delivery{EventID: eventIDOf(h.Body), Body: h.Body, ContentType: h.ContentType, Label: h.Requirement}
+			if h.Requirement == "VAL-05" || h.Requirement == "VAL-06" {
+				d.Label = validLabel + h.Requirement // valid events: RETRY-01 judges them
+			}
+			return d, env.Sender.Send(ctx, d)
+		}
+		// alive checks the receiver still acknowledges a valid event.
+		alive := func(ctx SpecContext, after string) {
+			d := env.delivery("", "liveness")
+			a := env.Sender.Send(ctx, d)
+			recordAttempt(d, a, "2xx", "liveness delivery after "+after)
+			Expect(a.Acked()).To(BeTrue(), "the receiver did not acknowledge a valid event after %s: %s", after, answer(a))
+		}
+		rejected4xx := func(ctx SpecContext, h riskos.Hostile, notProcessed bool) {
+			d, a := deliver(ctx, h)
+			recordAttempt(d, a, "a non-retryable 4xx", h.Name)
+			Expect(a.Status).To(SatisfyAll(BeNumerically(">=", 400), BeNumerically("<", 500)),
+				"%s must be rejected with 4xx, got %s", h.Name, answer(a))
+			Expect(env.Config.Retry.Retryable(a.Status)).To(BeFalse(),
+				"%s was answered %d, which RiskOS retries: a bad body would be resent %d times", h.Name, a.Status, env.Config.Retry.MaxRetries)
+			if notProcessed && env.Probe != nil && d.EventID != "" {
+				expectProcessed(ctx, env, d.EventID, 0)
+			}
+		}
+
+		// VAL-01: malformed JSON MUST be rejected with a non-retryable 4xx and not processed.
+		for _, h := range byReq["VAL-01"] {
+			It("rejects "+h.Name+" with a non-retryable 4xx", Checks("VAL-01"), func(ctx SpecContext) {
+				rejected4xx(ctx, h, true)
+			}, SpecTimeout(env.Config.Timeouts.Spec))
+		}
+		// VAL-02: an envelope missing event_id or event_type, or mistyping them, MUST be rejected with 4xx.
+		for _, h := range byReq["VAL-02"] {
+			It("rejects "+h.Name+" with a non-retryable 4xx", Checks("VAL-02"), func(ctx SpecContext) {
+				rejected4xx(ctx, h, false)
+			}, SpecTimeout(env.Config.Timeouts.Spec))
+		}
+		// VAL-03: a body over the size limit MUST be rejected with 4xx, and the receiver stays healthy.
+		for _, h := range byReq["VAL-03"] {
+			It("rejects "+h.Name+" with 4xx and stays healthy", Checks("VAL-03"), func(ctx SpecContext) {
+				rejected4xx(ctx, h, true)
+				alive(ctx, h.Name)
+			}, SpecTimeout(env.Config.Timeouts.Spec))
+		}
+		// VAL-04: a non-JSON Content-Type SHOULD be rejected with 4xx.
+		for _, h := range byReq["VAL-04"] {
+			It("rejects "+h.Name+" with 4xx", Checks("VAL-04"), func(ctx SpecContext) {
+				rejected4xx(ctx, h, true)
+			}, SpecTimeout(env.Config.Timeouts.Spec))
+		}
+		// VAL-05: an unknown event_type in a valid envelope SHOULD be acknowledged 2xx.
+		// VAL-06: unknown extra fields MUST be tolerated.
+		for _, id := range []string{"VAL-05", "VAL-06"} {
+			for _, h := range byReq[id] {
+				It("acknowledges "+h.Name+" with 2xx", Checks(id), func(ctx SpecContext) {
+					d, a := deliver(ctx, h)
+					recordAttempt(d, a, "2xx", h.Name)
+					Expect(a.Acked()).To(BeTrue(), "%s must be acknowledged with 2xx, got %s", h.Name, answer(a))
+				}, SpecTimeout(env.Config.Timeouts.Spec))
+			}
+		}
+		// VAL-07: hostile JSON MUST never cause a 5xx, a hang or a crash.
+		for _, h := range byReq["VAL-07"] {
+			It("survives "+h.Name+" without a 5xx or a hang", Checks("VAL-07"), func(ctx SpecContext) {
+				d, a := deliver(ctx, h)
+				recordAttempt(d, a, "2xx or 4xx, promptly", h.Name)
+				Expect(a.ErrorClass).To(Equal(harness.ErrNone), "%s got no answer: %s", h.Name, answer(a))
+				Expect(a.Status).To(BeNumerically("<", 500), "%s caused %d", h.Name, a.Status)
+				alive(ctx, h.Name)
+			}, SpecTimeout(env.Config.Timeouts.Spec))
+		}
+		// VAL-08: methods other than POST SHOULD be answered 404 or 405.
+		for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+			It(fmt.Sprintf("answers %s on the webhook path with 404 or 405", m), Checks("VAL-08"), func(ctx SpecContext) {
+				d := env.forged("VAL-08")
+				d.Method = m
+				if m == http.MethodGet || m == http.MethodDelete {
+					d.Body = nil
+				}
+				a := env.Sender.Send(ctx, d)
+				recordAttempt(d, a, "404 or 405", m+" on the webhook path")
+				Expect(a.Status).To(BeElementOf(404, 405), "%s answered %s", m, answer(a))
+			}, SpecTimeout(env.Config.Timeouts.Spec))
+		}
+	})
+}
+
+// eventIDOf pulls event_id out of a (possibly hostile) body without trusting
+// it to parse; "" when it has none.
+func eventIDOf(body []byte) string {
+	m := eventIDPattern.FindSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return string(m[1])
+}
+
+var eventIDPattern = regexp.MustCompile(`"event_id"\s*:\s*"([0-9a-fA-F-]{36})"`)
