@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -263,6 +262,3 @@ func runSeed(o Options) uint64 {
 	_, _ = rand.Read(nonce[:]) // crypto/rand never fails since Go 1.24
 	return splitmix(uint64(o.Seed)) ^ splitmix(uint64(o.Shard.I)<<32|uint64(o.Shard.N)) ^ binary.LittleEndian.Uint64(nonce[:])
 }
-
-// errNoSource is returned until an event generator is available.
-var errNoSource = errors.New("load: no event source")

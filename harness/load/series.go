@@ -101,7 +101,9 @@ func (s *series) close() {
 // push appends a closed point, halving the resolution when over the cap.
 func (s *series) push(p SeriesPoint) {
 	s.points = append(s.points, p)
-	if len(s.points) <= s.maxPoints {
+	// Closed points stay below the cap, so with the open window a
+	// snapshot holds at most maxPoints.
+	if len(s.points) < s.maxPoints {
 		return
 	}
 	merged := s.points[:0]

@@ -1,4 +1,7 @@
 package load
 
-// defaultSource is harness.NewGenerator.
-func defaultSource(seed int64) EventSource { panic(errNoSource) }
+import "github.com/hookproof/hookproof/harness"
+
+// defaultSource is the event source used when Options.NewSource is nil:
+// harness's seeded generator of schema-valid events.
+func defaultSource(seed int64) EventSource { return harness.NewGenerator(seed) }
