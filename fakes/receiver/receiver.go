@@ -24,6 +24,12 @@ type Receiver struct {
 	queue   chan Event
 	workers sync.WaitGroup
 
+	// pending counts queued or running events, so tests can wait for the
+	// effects to settle without polling.
+	pendingMu   sync.Mutex
+	pendingCond *sync.Cond
+	pending     int
+
 	// mu orders enqueues before Close closes the queue: handlers hold it
 	// shared while sending, Close exclusively while closing.
 	mu        sync.RWMutex
@@ -60,6 +66,7 @@ func newReceiver(opts Options, eff *effects) (*Receiver, error) {
 		rx.ownsEffects = true
 	}
 	rx.eff = eff
+	rx.pendingCond = sync.NewCond(&rx.pendingMu)
 	rx.queue = make(chan Event, opts.QueueSize)
 	for range opts.Workers {
 		rx.workers.Add(1)
@@ -117,18 +124,39 @@ func (rx *Receiver) enqueue(ev Event) bool {
 	if rx.closed {
 		return false
 	}
+	rx.addPending(1)
 	select {
 	case rx.queue <- ev:
 		return true
 	default:
+		rx.addPending(-1)
 		return false
 	}
+}
+
+func (rx *Receiver) addPending(n int) {
+	rx.pendingMu.Lock()
+	rx.pending += n
+	if rx.pending == 0 {
+		rx.pendingCond.Broadcast()
+	}
+	rx.pendingMu.Unlock()
+}
+
+// settle blocks until no event is queued or being processed.
+func (rx *Receiver) settle() {
+	rx.pendingMu.Lock()
+	for rx.pending > 0 {
+		rx.pendingCond.Wait()
+	}
+	rx.pendingMu.Unlock()
 }
 
 func (rx *Receiver) work() {
 	defer rx.workers.Done()
 	for ev := range rx.queue {
 		rx.process(context.Background(), ev)
+		rx.addPending(-1)
 	}
 }
 

@@ -96,7 +96,7 @@ func (rx *Receiver) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		answer(http.StatusTemporaryRedirect, errorBody{Error: "moved to " + rx.opts.Path + RedirectSuffix}, "redirected")
 		return
 	}
-	rx.accept(ev, answer)
+	rx.accept(w, ev, answer)
 }
 
 // readBody reads at most MaxBody bytes; status is 413 past the limit and
@@ -129,7 +129,7 @@ func (rx *Receiver) readBody(w http.ResponseWriter, r *http.Request) ([]byte, in
 // If the queue is full the claim on event_id is released before answering
 // 503, so the sender's retry is processed rather than acked as a duplicate
 // of an event that never ran; the claim is persisted only once queued.
-func (rx *Receiver) accept(ev Event, answer func(int, any, string)) {
+func (rx *Receiver) accept(w http.ResponseWriter, ev Event, answer func(int, any, string)) {
 	dup := func() {
 		if rx.opts.has(FaultDup409) {
 			answer(http.StatusConflict, errorBody{Error: "duplicate event_id"}, "duplicate")
@@ -163,6 +163,7 @@ func (rx *Receiver) accept(ev Event, answer func(int, any, string)) {
 		if !rx.opts.has(FaultNoDedupe) {
 			rx.seen.release(ev.ID)
 		}
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 		answer(http.StatusServiceUnavailable, errorBody{Error: "busy, retry later"}, "queue full")
 		return
 	}
