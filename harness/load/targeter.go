@@ -53,9 +53,12 @@ func (r *recent) pick(u uint64) *sent {
 
 // sourceState is one goroutine's event source and random stream.
 type sourceState struct {
-	src     EventSource
-	rng     *rand.Rand
-	sizeCap int
+	src EventSource
+	rng *rand.Rand
+	// sizes is the last body length per event type: bodies vary from a few
+	// hundred bytes to several KB by type, and sizing the buffer per type
+	// avoids both regrowth and allocating the largest size for every event.
+	sizes []int
 }
 
 // targeter makes vegeta targets: a fresh event per hit, or a duplicate of a
@@ -85,8 +88,9 @@ func newTargeter(url string, types []string, dupRatio float64, window int, seedB
 	t.pool.New = func() any {
 		seed := splitmix(t.seedBase + t.seeds.Add(1))
 		return &sourceState{
-			src: t.newSource(int64(seed)),
-			rng: rand.New(rand.NewPCG(seed, splitmix(seed))),
+			src:   t.newSource(int64(seed)),
+			rng:   rand.New(rand.NewPCG(seed, splitmix(seed))),
+			sizes: make([]int, len(t.types)),
 		}
 	}
 	return t
@@ -120,9 +124,9 @@ func (t *targeter) target(tgt *vegeta.Target) error {
 			return nil
 		}
 	}
-	typ := t.types[st.rng.IntN(len(t.types))]
-	_, body := st.src.AppendBody(make([]byte, 0, st.sizeCap), typ)
-	st.sizeCap = max(st.sizeCap, len(body)+64)
+	ti := st.rng.IntN(len(t.types))
+	_, body := st.src.AppendBody(make([]byte, 0, st.sizes[ti]+64), t.types[ti])
+	st.sizes[ti] = len(body)
 	tgt.Body = body
 	t.events.Add(1)
 	if t.ring != nil {
