@@ -167,3 +167,15 @@ func (o *Options) has(f Fault) bool {
 	}
 	return false
 }
+
+// VerifierOf adapts a verifier that also returns claims, such as
+// *oauth.Verifier from fakes/oauth, to TokenVerifier, so this package does
+// not depend on any one issuer.
+func VerifierOf[C any](v interface {
+	Verify(ctx context.Context, token string) (C, error)
+}) TokenVerifier {
+	return TokenVerifierFunc(func(ctx context.Context, token string) error {
+		_, err := v.Verify(ctx, token)
+		return err
+	})
+}
