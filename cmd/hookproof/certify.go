@@ -39,7 +39,8 @@ Exit codes: 0 every MUST passed; 1 a MUST failed; 2 usage or configuration
 error; 3 target unreachable; 130 interrupted (the partial report is written).
 
 --demo certifies hookproof's own reference receiver, started on loopback;
---demo-fault NAME switches one of its faults on (see hookproof receiver --list-faults).`,
+--demo-fault NAME switches one of its faults on (see hookproof receiver --list-faults)
+and implies --strict, so a fault that breaks only SHOULD requirements still exits 1.`,
 		Args: cobra.NoArgs,
 	}
 	cf := targetFlags(cmd)
@@ -111,6 +112,11 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 		defer d.Close()
 		if err := cfg.Validate(); err != nil {
 			return usageErr(err)
+		}
+		if len(faults) > 0 {
+			// A fault that breaks only SHOULD requirements must still show
+			// up in the exit code of a demo run made to watch it caught.
+			cfg.Strict = true
 		}
 		env = scenarios.NewEnv(cfg)
 		env.Issuer = d.issuer

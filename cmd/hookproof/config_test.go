@@ -24,7 +24,7 @@ func TestMalformedConfigFileExits2NamingFileAndLine(t *testing.T) {
 	for _, tc := range []struct{ name, body, want string }{
 		{"syntax", "target: http://x\nauth: [unclosed\n", "line"},
 		{"unknown key", "target: http://x\ntargte: http://y\n", "targte"},
-		{"wrong type", "timeouts:\n  attempt: forever\n", "attempt"},
+		{"wrong type", "timeouts:\n  attempt: forever\n", "line 2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeFile(t, "hookproof.yaml", tc.body)

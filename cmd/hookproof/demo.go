@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/google/uuid"
@@ -10,6 +11,7 @@ import (
 	"github.com/hookproof/hookproof/fakes/oauth"
 	"github.com/hookproof/hookproof/fakes/receiver"
 	"github.com/hookproof/hookproof/harness"
+	"github.com/hookproof/hookproof/internal/devca"
 )
 
 // demo is the built-in default target of `certify --demo`: the reference
@@ -63,11 +65,30 @@ func startDemo(cfg *harness.Config, authGiven bool, faults []receiver.Fault, sta
 			return err
 		})
 	}
-	srv, err := receiver.NewServer(opts)
+	// The demo serves HTTPS with a throwaway CA, as a production endpoint
+	// would, so the transport checks have something real to judge.
+	ca, err := devca.New("hookproof demo CA")
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	leaf, err := ca.Issue("127.0.0.1", "localhost")
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	caFile := filepath.Join(stateDir, "demo-ca.pem")
+	if err := os.WriteFile(caFile, ca.PEM(), 0o600); err != nil {
+		d.Close()
+		return nil, err
+	}
+	cfg.TLS.CACert = caFile
+	srv, err := receiver.NewUnstartedServer(opts)
 	if err != nil {
 		d.Close()
 		return nil, fmt.Errorf("starting the demo receiver: %w", err)
 	}
+	srv.StartTLS(leaf)
 	d.srv = srv
 	cfg.Target = srv.WebhookURL()
 	cfg.Effects.URL = srv.EffectsURL()

@@ -100,11 +100,15 @@ func (s *Sender) do(ctx context.Context, d Delivery, spec attemptSpec, a *harnes
 	if spec.lostAck {
 		// The trace goes on the request only, not on actx: an OAuth2 token
 		// fetch made while authorizing must not trigger the abandonment.
-		trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
-			if info.Err == nil {
-				dropped.Store(true)
-				cancel(harness.ErrLostAckAbandoned)
-			}
+		//
+		// The attempt is dropped when the answer starts to arrive, not when
+		// the request is written: a lost ack is an answer the receiver sent
+		// and RiskOS never read. Dropping earlier races the receiver (the
+		// client's close can reset the connection before the server has read
+		// the body), which made the check depend on timing.
+		trace := &httptrace.ClientTrace{GotFirstResponseByte: func() {
+			dropped.Store(true)
+			cancel(harness.ErrLostAckAbandoned)
 		}}
 		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
 	}

@@ -156,8 +156,11 @@ func TestLostAckAbandonsTheFirstAttemptAndRedelivers(t *testing.T) {
 		n := len(bodies)
 		mu.Unlock()
 		if n == 1 {
-			// Hold the answer: the client must give up on its own, which
-			// the server sees as its request context ending.
+			// Send the ack, then hold the connection: the client must drop
+			// the answer unread, which the server sees as its request
+			// context ending.
+			w.WriteHeader(http.StatusOK)
+			w.(http.Flusher).Flush()
 			select {
 			case <-r.Context().Done():
 				close(firstAbandons)

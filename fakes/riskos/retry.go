@@ -38,7 +38,8 @@ func (s *Sender) SendWithRetry(ctx context.Context, d Delivery) Outcome {
 // an ack is lost on the way back: the request is written in full (the
 // receiver gets all of it), then that attempt's context is cancelled before
 // the response is read, and the attempt is recorded with class
-// harness.ErrLostAck. The event is then redelivered by the retry loop, as
+// harness.ErrLostAck. The attempt is dropped at the first byte of the
+// answer, so the receiver has handled the request in full. The event is then redelivered by the retry loop, as
 // RiskOS redelivers after a timeout: a wait of policy.ScaledWait(1) before
 // retry 1, and so on. The redelivery happens even if RetryNetworkErrors is
 // off, since simulating it is the point; with MaxRetries 0 the event is lost.
