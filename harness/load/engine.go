@@ -162,8 +162,14 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 
 	var mu sync.Mutex
 	start := time.Now()
-	width := max(time.Second, o.Duration/time.Duration(max(o.SeriesPoints, 600)))
-	m := NewMetrics(MetricsConfig{Start: start, SeriesWidth: width, SeriesPoints: o.SeriesPoints, Retry: &e.cfg.Retry})
+	points := o.SeriesPoints
+	if points <= 0 {
+		points = 600
+	}
+	// Windows of at least a second, wide enough that the run fits the cap
+	// without merging.
+	width := max(time.Second, o.Duration/time.Duration(points))
+	m := NewMetrics(MetricsConfig{Start: start, SeriesWidth: width, SeriesPoints: points, Retry: &e.cfg.Retry})
 	results := atk.Attack(tr.target, e.pacer, o.Duration, o.attackName())
 
 	done := make(chan struct{})

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -30,7 +31,19 @@ func run() error {
 	rate := flag.Float64("rate", 0, "events/s; 0 = as fast as possible")
 	duration := flag.Duration("duration", 10*time.Second, "run length")
 	workers := flag.Int("workers", 0, "max workers (0 = engine default)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	cfg := harness.DefaultConfig()
 	cfg.Target = *target
