@@ -76,7 +76,7 @@ type FaultInfo struct {
 // ACK-01 sends every subscribed type; the IDEM checks use one fixed type
 // other than Error500EventType and RedirectEventType; load, spike and
 // overload events are spread over all subscribed types; ACK-03 judges only
-// 2xx answers; IDEM-05 and IDEM-06 judge the probe count, IDEM-01 the status.
+// 2xx answers; IDEM-06 judges the probe count, IDEM-01 the status, and IDEM-05 needs the redelivery after a restart acked.
 var Faults = []FaultInfo{
 	{FaultNoAuth, []string{"AUTH-01", "AUTH-02", "AUTH-03", "AUTH-04", "AUTH-05", "AUTH-06"},
 		"accepts any credentials or none, and processes what it accepts (AUTH-05 needs --auth oauth2; with --auth none nothing is checked)"},
@@ -84,7 +84,7 @@ var Faults = []FaultInfo{
 		"acks duplicates 200 but processes every copy"},
 	{FaultRacyDedupe, []string{"IDEM-03"},
 		fmt.Sprintf("check-then-act dedupe with a %s gap: sequential duplicates are caught, concurrent copies are processed more than once", RacyWindow)},
-	{FaultDup409, []string{"IDEM-01", "IDEM-03", "IDEM-04"},
+	{FaultDup409, []string{"IDEM-01", "IDEM-03", "IDEM-04", "IDEM-05"},
 		"answers 409 to known duplicates, so RiskOS retries an event that was already processed until it gives up"},
 	{FaultSlowAck, []string{"ACK-02", "LOAD-01", "LOAD-02", "LOAD-04"},
 		"processes each new event before answering, taking 1.5× the ack budget"},
