@@ -2,10 +2,15 @@ package harness
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -407,8 +412,15 @@ func TestOAuth2ConcurrentRefreshFetchesOnce(t *testing.T) {
 		})
 	}
 	<-issuer.started // one caller fetches...
-	for range callers - 1 {
-		<-joined // ...and every other one waits for it
+	for waiting := 0; waiting < callers-1; {
+		select {
+		case <-joined: // ...and every other one waits for it
+			waiting++
+		case <-issuer.started:
+			close(issuer.release)
+			wg.Wait()
+			t.Fatalf("a second token fetch started while one was in flight (%d callers waiting)", waiting)
+		}
 	}
 	close(issuer.release)
 	wg.Wait()
@@ -506,3 +518,53 @@ func TestTokenLifetimeFromFormResponse(t *testing.T) {
 
 // Compile-time check that x/oauth2's error type is what tokenError maps.
 var _ error = (*oauth2.RetrieveError)(nil)
+
+// TestOAuth2TokenURLUsesRunTLS fetches a token from a real loopback TLS
+// issuer: through the run's client the custom CA is trusted, while a client
+// without it fails with a TokenError naming the endpoint.
+func TestOAuth2TokenURLUsesRunTLS(t *testing.T) {
+	t.Parallel()
+	pki := newTestPKI(t)
+	issuer := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id, secret, ok := r.BasicAuth(); !ok || id != testClientID || secret != url.QueryEscape(testSecret) {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"access_token":"tls-tok","token_type":"Bearer","expires_in":3600}`)
+	}))
+	issuer.TLS = &tls.Config{Certificates: []tls.Certificate{pki.server}}
+	issuer.Config.ErrorLog = log.New(io.Discard, "", 0)
+	issuer.StartTLS()
+	t.Cleanup(issuer.Close)
+	cfg := testOAuth2Config(OAuth2StyleHeader)
+	cfg.OAuth2.TokenURL = issuer.URL + "/token"
+
+	client, err := NewClient(testConfig(TLSConfig{CACert: pki.caFile}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.CloseIdleConnections)
+	a, err := NewAuthorizer(cfg, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if tok, err := a.(*OAuth2Authorizer).Token(ctx); err != nil || tok != "tls-tok" {
+		t.Fatalf("Token() through the run's client = %q, %v; want tls-tok", tok, err)
+	}
+
+	untrusting, err := NewClient(testConfig(TLSConfig{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ = NewAuthorizer(cfg, untrusting)
+	_, err = a.(*OAuth2Authorizer).Token(ctx)
+	var te *TokenError
+	var ua x509.UnknownAuthorityError
+	if !errors.As(err, &te) || te.Status != 0 || !errors.As(err, &ua) || !strings.Contains(err.Error(), "oauth2 token endpoint "+cfg.OAuth2.TokenURL) {
+		t.Fatalf("Token() without the CA = %v; want a TokenError from the TLS verification", err)
+	}
+	assertNoSecret(t, "error", err.Error())
+}
