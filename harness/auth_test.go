@@ -168,3 +168,28 @@ func TestConfigValidateRejectsStaticAuthorization(t *testing.T) {
 		t.Errorf("Validate() = %v; headers[0] is fine", err)
 	}
 }
+
+// ExampleNewAuthorizer shows a delivery getting its credentials and static
+// header variables, as the sender builds it.
+func ExampleNewAuthorizer() {
+	auth, err := NewAuthorizer(AuthConfig{Type: AuthBasic, BasicUser: "riskos", BasicPassword: "s3cret"}, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	addStatic := StaticHeaders([]Header{{Name: "X-Tenant", Value: "acme"}})
+
+	req, _ := http.NewRequest(http.MethodPost, "https://receiver.example/hook", strings.NewReader(`{}`))
+	addStatic(req)
+	if err := auth.Authorize(context.Background(), req); err != nil {
+		fmt.Println(err)
+		return
+	}
+	h := RedactHeaders(req.Header)
+	for _, name := range SortedHeaderNames(h) {
+		fmt.Printf("%s: %s\n", name, h[name])
+	}
+	// Output:
+	// Authorization: Basic [REDACTED]
+	// X-Tenant: acme
+}
