@@ -47,6 +47,7 @@ func ClassifyError(err error) ErrorClass {
 		certErr *tls.CertificateVerificationError
 		recErr  tls.RecordHeaderError
 		alert   tls.AlertError
+		opErr   *net.OpError
 	)
 	switch {
 	case errors.Is(err, ErrLostAckAbandoned):
@@ -62,6 +63,11 @@ func ClassifyError(err error) ErrorClass {
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return ErrReset
 	case errors.As(err, &certErr), errors.As(err, &recErr), errors.As(err, &alert):
+		return ErrTLS
+	case errors.As(err, &opErr) && (opErr.Op == "remote error" || opErr.Op == "local error"):
+		// crypto/tls reports an alert (e.g. TLS 1.3 certificate_required
+		// when no client certificate was sent) as a net.OpError around an
+		// unexported type, not as tls.AlertError.
 		return ErrTLS
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return ErrTimeout
