@@ -206,6 +206,10 @@ func merge(res *reports.RequirementResult, status, spec, reason string) {
 	switch {
 	case rank[status] > rank[res.Status]:
 		res.Status, res.Reason = status, line
+	case status == res.Status && status != reports.StatusPassed && res.Reason == "":
+		// A requirement starts out skipped with no reason: its first
+		// skipped spec gives the reason (not a leading blank line).
+		res.Reason = line
 	case status == res.Status && status != reports.StatusPassed && !slices.Contains(strings.Split(res.Reason, "\n"), line):
 		res.Reason += "\n" + line
 	}
