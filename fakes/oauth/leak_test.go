@@ -1,0 +1,11 @@
+package oauth
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// Servers, workers and bursts in this package start goroutines; every test
+// must leave none behind.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
