@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"path"
 	"sort"
 	"strings"
@@ -79,8 +78,8 @@ func (e *SchemaError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the underlying cause when there is one: the JSON syntax
-// error of a malformed body, or ErrUnknownEventType.
+// Unwrap returns the underlying cause when there is one: the parse error of
+// a malformed body, or ErrUnknownEventType.
 func (e *SchemaError) Unwrap() error { return e.cause }
 
 // compiledSchemas holds the compiled schema of every catalogue type, indexed
@@ -133,9 +132,8 @@ func compileSchemas() (*compiledSchemas, error) {
 // A body that is not a JSON object with a known event_type is checked against
 // the envelope schema and, if its event_type is an unknown string, also
 // reported as such (with ErrUnknownEventType as cause). Every error is a
-// *SchemaError; for malformed JSON its single problem gives the byte offset
-// and it unwraps to the *json.SyntaxError when there is one. ValidateEvent is
-// safe for concurrent use.
+// *SchemaError; for malformed JSON its single problem (rule "json") gives the
+// byte offset. ValidateEvent is safe for concurrent use.
 func ValidateEvent(body []byte) error {
 	v, err := decodeBody(body)
 	if err != nil {
@@ -144,32 +142,8 @@ func ValidateEvent(body []byte) error {
 	return validateValue(v)
 }
 
-// decodeBody parses exactly one JSON value, keeping numbers as json.Number as
-// the validator expects (an int64 score must not turn into a float).
-func decodeBody(body []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		var se *json.SyntaxError
-		switch {
-		case errors.As(err, &se):
-			return nil, fmt.Errorf("malformed JSON at byte offset %d: %w", se.Offset, err)
-		case errors.Is(err, io.EOF):
-			return nil, fmt.Errorf("empty body at byte offset 0: %w", err)
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			return nil, fmt.Errorf("truncated JSON at byte offset %d: %w", len(body), err)
-		default:
-			return nil, fmt.Errorf("malformed JSON near byte offset %d: %w", dec.InputOffset(), err)
-		}
-	}
-	off := dec.InputOffset()
-	rest := bytes.TrimLeft(body[off:], " \t\r\n")
-	if len(rest) > 0 {
-		return nil, fmt.Errorf("malformed JSON at byte offset %d: data after the top-level value", len(body)-len(rest))
-	}
-	return v, nil
-}
+// decodeBody parses exactly one JSON value (see parseJSON).
+func decodeBody(body []byte) (any, error) { return parseJSON(body) }
 
 // validateValue validates an already decoded body (see decodeBody).
 func validateValue(v any) error {
