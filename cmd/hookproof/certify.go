@@ -135,7 +135,7 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 			env.Restart = func(ctx context.Context) error { return runRestart(ctx, cfg.RestartCommand, stderr) }
 		}
 	}
-	if err := reachable(ctx, cfg); err != nil {
+	if err := reachable(ctx, cfg); err != nil && ctx.Err() == nil {
 		return unreachableErr(err)
 	}
 	client, err := harness.NewClient(cfg)
@@ -160,11 +160,20 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 
 	color := useColor(o.color, stdout)
 	fmt.Fprintf(stderr, "hookproof certify: %s profile against %s (auth %s)\n", cfg.Profile, harness.RedactURL(cfg.Target), cfg.Auth.Type)
-	res, err := scenarios.Run(env, scenarios.RunOptions{
-		LabelFilter: cfg.LabelFilter, Progress: stderr, Color: color, Verbose: o.verbose, GinkgoOut: stderr,
-	})
-	if err != nil {
-		return usageErr(err)
+	var res *scenarios.Result
+	if ctx.Err() != nil {
+		// Interrupted before the first check: nothing ran, and the report says so.
+		now := time.Now().UTC()
+		res = &scenarios.Result{Interrupted: true, StartedAt: now, FinishedAt: now,
+			Requirements: reports.Complete(nil, cfg.Profile, "interrupted")}
+	} else {
+		res, err = scenarios.Run(env, scenarios.RunOptions{
+			LabelFilter: cfg.LabelFilter, Progress: stderr, Color: color, Verbose: o.verbose, GinkgoOut: stderr,
+		})
+		rearmSignals()
+		if err != nil {
+			return usageErr(err)
+		}
 	}
 	rep := buildReport(cfg, env, res)
 	secrets := cfg.Secrets()

@@ -126,7 +126,19 @@ func TestCertifyInterruptedWritesPartialReport(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // interrupted before the first spec: nothing may pass
 	_, _, code := cliCtx(ctx, t, "certify", "--demo", "--report-dir", dir)
-	if code != exitInterrupted && code != exitUnreachable {
+	if code != exitInterrupted {
 		t.Errorf("exit code = %d; want 130", code)
+	}
+	rep, err := reports.Read(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatalf("no valid partial report: %v", err)
+	}
+	if rep.Verdict == reports.VerdictPass || !rep.Interrupted {
+		t.Errorf("verdict %s, interrupted %v; want fail, true", rep.Verdict, rep.Interrupted)
+	}
+	for _, r := range rep.Requirements {
+		if r.Status != reports.StatusSkipped || r.Reason != "interrupted" {
+			t.Errorf("%s = %s (%q); want skipped: interrupted", r.ID, r.Status, r.Reason)
+		}
 	}
 }
