@@ -114,12 +114,3 @@ func checkHTTPURL(raw string) error {
 	}
 	return nil
 }
-
-// RedactURL returns raw with any userinfo password replaced, for printing.
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	return u.Redacted()
-}
