@@ -54,6 +54,8 @@ and implies --strict, so a fault that breaks only SHOULD requirements still exit
 	cf.str("report-dir", "write report.json, junit.xml, summary.md and report.html here", func(c *harness.Config, v string) error { c.ReportDir = v; return nil })
 	cf.str("effects-url", "effects probe: GET URL?event_id=ID answers {\"event_id\":ID,\"count\":N}", func(c *harness.Config, v string) error { c.Effects.URL = v; return nil })
 	cf.str("effects-file", "effects probe: a file the receiver appends one processed event_id per line to", func(c *harness.Config, v string) error { c.Effects.File = v; return nil })
+	cf.secret("effects-sql", "effects probe: PostgreSQL DSN, e.g. postgres://user:pass@host/db (env HOOKPROOF_EFFECTS_SQL)", func(c *harness.Config, s harness.Secret) { c.Effects.SQL = s })
+	cf.str("effects-query", "with --effects-sql: query counting processings of event_id $1, e.g. 'SELECT count(*) FROM processed WHERE event_id = $1'", func(c *harness.Config, v string) error { c.Effects.Query = v; return nil })
 	cf.str("restart-command", "shell command that restarts the receiver (enables IDEM-05)", func(c *harness.Config, v string) error { c.RestartCommand = v; return nil })
 	cf.str("event-types", "comma-separated subscribed event types (default: all)", func(c *harness.Config, v string) error {
 		c.EventTypes = strings.Split(v, ",")
@@ -156,6 +158,13 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 		env.Probe = &harness.HTTPProbe{URL: cfg.Effects.URL, Client: client}
 	case cfg.Effects.File != "":
 		env.Probe = &harness.FileProbe{Path: cfg.Effects.File}
+	case cfg.Effects.SQL.IsSet():
+		p, err := harness.NewSQLProbe(cfg.Effects.SQL, cfg.Effects.Query)
+		if err != nil {
+			return usageErr(err)
+		}
+		defer p.Close()
+		env.Probe = p
 	}
 
 	color := useColor(o.color, stdout)
@@ -218,7 +227,7 @@ func buildReport(cfg harness.Config, env *scenarios.Env, res *scenarios.Result) 
 		Deliveries:   reports.NewDeliveryStats(env.Sender.Ledger().Attempts(), cfg.Timeouts.AckBudget),
 	}
 	if env.Probe == nil {
-		rep.Notes = append(rep.Notes, "idempotency unverified: no effects probe (pass --effects-url or --effects-file)")
+		rep.Notes = append(rep.Notes, "idempotency unverified: no effects probe (pass --effects-url, --effects-file or --effects-sql)")
 	} else {
 		rep.Notes = append(rep.Notes, "effects read through "+env.Probe.Describe())
 	}
