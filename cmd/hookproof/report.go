@@ -100,7 +100,7 @@ func runReport(cmd *cobra.Command, o reportOptions) error {
 	for _, path := range o.from {
 		r, err := reports.Read(path)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("--from: %w", err))
+			errs = append(errs, &fileError{path: path, err: err})
 			continue
 		}
 		reps = append(reps, r)
@@ -174,3 +174,26 @@ func writeRendering(stdout io.Writer, path string, b []byte) error {
 	}
 	return nil
 }
+
+// fileError names the file on every line of a multi-problem error:
+// reports.Read joins one line per bad field but names the file only on the
+// first, and with several --from files a reader must know which one each
+// line is about.
+type fileError struct {
+	path string
+	err  error
+}
+
+func (e *fileError) Error() string {
+	lines := strings.Split(e.err.Error(), "\n")
+	for i, l := range lines {
+		if i == 0 && strings.Contains(l, e.path) {
+			lines[i] = "--from: " + l
+			continue
+		}
+		lines[i] = "--from: " + e.path + ": " + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (e *fileError) Unwrap() error { return e.err }
