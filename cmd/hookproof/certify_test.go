@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,23 +19,6 @@ import (
 // AUTH-05 needs --auth oauth2 (the matrix runs Bearer).
 var notInQuick = []string{"AUTH-05"}
 
-func certifyDemo(t *testing.T, args ...string) (*reports.Report, string, int) {
-	t.Helper()
-	dir := t.TempDir()
-	out, errOut, code := cli(t, append([]string{"certify", "--demo", "--report-dir", dir, "--seed", "7", "--color", "never"}, args...)...)
-	noStackTrace(t, out, errOut)
-	rep, err := reports.Read(filepath.Join(dir, "report.json"))
-	if err != nil {
-		t.Fatalf("report.json: %v\nstdout: %s\nstderr: %s", err, out, errOut)
-	}
-	for _, f := range []string{"junit.xml", "summary.md", "report.html"} {
-		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
-			t.Errorf("%s missing or empty: %v", f, err)
-		}
-	}
-	return rep, out + errOut, code
-}
-
 func failing(rep *reports.Report) []string {
 	var ids []string
 	for _, r := range rep.Requirements {
@@ -45,13 +30,43 @@ func failing(rep *reports.Report) []string {
 }
 
 // The detection matrix: the compliant reference receiver passes, and each
-// fault makes exactly its own requirements fail.
+// fault makes exactly its own requirements fail. Each case is a real
+// hookproof process (the Ginkgo suite is process-global), several at once:
+// the runs mostly wait on paced load and settling probes, so they share the
+// cores without disturbing each other's latency budgets.
 func TestDetectionMatrix(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs certify once per fault")
+	bin := buildHookproof(t)
+	sem := make(chan struct{}, matrixParallelism)
+	certify := func(t *testing.T, args ...string) (*reports.Report, string, int) {
+		sem <- struct{}{}
+		defer func() { <-sem }()
+		dir := t.TempDir()
+		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, append([]string{"certify", "--demo", "--report-dir", dir, "--seed", "7", "--color", "never"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("running certify: %v", err)
+		}
+		noStackTrace(t, string(out))
+		rep, err := reports.Read(filepath.Join(dir, "report.json"))
+		if err != nil {
+			t.Fatalf("report.json: %v\n%s", err, out)
+		}
+		for _, f := range []string{"junit.xml", "summary.md", "report.html"} {
+			if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+				t.Errorf("%s missing or empty: %v", f, err)
+			}
+		}
+		return rep, string(out), code
 	}
 	t.Run("compliant", func(t *testing.T) {
-		rep, out, code := certifyDemo(t)
+		t.Parallel()
+		rep, out, code := certify(t)
 		if code != exitOK || rep.Verdict != reports.VerdictPass {
 			t.Fatalf("exit %d, verdict %s; want 0, pass\n%s", code, rep.Verdict, out)
 		}
@@ -66,7 +81,8 @@ func TestDetectionMatrix(t *testing.T) {
 	})
 	for _, f := range receiver.Faults {
 		t.Run(string(f.Name), func(t *testing.T) {
-			rep, out, code := certifyDemo(t, "--demo-fault", string(f.Name))
+			t.Parallel()
+			rep, out, code := certify(t, "--demo-fault", string(f.Name))
 			var want []string
 			for _, id := range f.Breaks {
 				if !slices.Contains(notInQuick, id) {
@@ -85,6 +101,9 @@ func TestDetectionMatrix(t *testing.T) {
 		})
 	}
 }
+
+// matrixParallelism bounds concurrent certify processes in the matrix.
+const matrixParallelism = 4
 
 func TestCertifyUnreachableExits3Fast(t *testing.T) {
 	start := time.Now()

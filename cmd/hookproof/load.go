@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,6 +37,7 @@ type loadFlags struct {
 	maxRequests    uint64
 	output         string
 	shard          string
+	cpuProfile     string
 }
 
 func newLoadCmd() *cobra.Command {
@@ -73,6 +75,10 @@ run cleanly: the partial results are reported and written, exit code 130.`,
 	fs.Uint64Var(&lf.maxRequests, "max-requests", 0, "hard bound on requests (default: the schedule's count, or duration × 200000 at --rate 0)")
 	fs.StringVar(&lf.output, "output", "", "write every result to this file in vegeta's format (vegeta report / vegeta plot read it)")
 	fs.StringVar(&lf.shard, "shard", "", "i/n: this generator's share (1/n of the rate, its own event_id space), e.g. 0/4")
+	// Hidden: for scripts/bench-load and whoever tunes the engine; not a
+	// user-facing feature.
+	fs.StringVar(&lf.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	_ = fs.MarkHidden("cpuprofile")
 	cf.duration("duration", "length of the run (default 30s)", func(c *harness.Config, v time.Duration) { c.LoadDuration = v })
 	cf.duration("ack-budget", "p99 ack latency LOAD-01 allows (default 500ms)", func(c *harness.Config, v time.Duration) { c.Timeouts.AckBudget = v })
 	cf.str("report-dir", "write report.json (with its load section), junit.xml, summary.md and report.html here", func(c *harness.Config, v string) error { c.ReportDir = v; return nil })
@@ -226,6 +232,14 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 		opts.Results = resultsBuf
 	}
 
+	if lf.cpuProfile != "" {
+		stop, err := startCPUProfile(lf.cpuProfile)
+		if err != nil {
+			return usageErr(fmt.Errorf("--cpuprofile: %w", err))
+		}
+		defer stop()
+	}
+
 	started := time.Now()
 	live := newLiveLine(stderr)
 	var s *load.Summary
@@ -278,6 +292,19 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 		return failedErr(fmt.Errorf("LOAD-01 failed: %s", load01.Reason))
 	}
 	return nil
+}
+
+// startCPUProfile profiles the process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // loadUsage rewords the engine's refusal of a remote target: the flag

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,19 +20,47 @@ import (
 	"github.com/hookproof/hookproof/reports"
 )
 
-// buildHookproof builds the real binary: signals must reach a real process
-// with main's handler installed, which an in-process run cannot show.
+// buildHookproof builds the real binary once per test process: signals must
+// reach a real process with main's handler installed, and the detection
+// matrix runs several certify processes at once, which one process cannot
+// (Ginkgo's suite is process-global).
 func buildHookproof(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the hookproof binary")
 	}
-	bin := filepath.Join(t.TempDir(), "hookproof")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	builtOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "hookproof-test-bin-")
+		if err != nil {
+			builtErr = err
+			return
+		}
+		builtDir = dir
+		bin := filepath.Join(dir, "hookproof")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			builtErr = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		builtBin = bin
+	})
+	if builtErr != nil {
+		t.Fatal(builtErr)
 	}
-	return bin
+	return builtBin
+}
+
+var (
+	builtOnce          sync.Once
+	builtBin, builtDir string
+	builtErr           error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtDir != "" {
+		os.RemoveAll(builtDir)
+	}
+	os.Exit(code)
 }
 
 // firstSpecLine matches a progress line ("   1 PASS ACK-01 ..."): at that
