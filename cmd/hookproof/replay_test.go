@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -294,6 +295,30 @@ func TestReplayExitCodes(t *testing.T) {
 			}
 		}
 	})
+}
+
+// An interrupt stops the replay after the delivery in flight, with the
+// summary of what was sent and exit 130.
+func TestReplayInterrupted(t *testing.T) {
+	path, _, _ := recordedEvents(t, 5)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		cancel() // the user presses Ctrl-C while the first delivery is answered
+	}))
+	t.Cleanup(srv.Close)
+	out, errOut, code := cliCtx(ctx, t, "replay", "--target", srv.URL, "--from", path, "--duplicates", "2")
+	if code != exitInterrupted {
+		t.Fatalf("exit %d; want %d\n%s%s", code, exitInterrupted, out, errOut)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Errorf("%d deliveries after the interrupt; want only the one in flight", n)
+	}
+	if !strings.Contains(out, "summary:") {
+		t.Errorf("no summary after the interrupt:\n%s", out)
+	}
 }
 
 // --from - reads the events from stdin. os.Stdin is swapped, so this test
