@@ -138,7 +138,8 @@ func runAs() (*syscall.Credential, error) {
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, nil
+		// No supplementary groups: the server should not keep root's.
+		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, nil
 	}
 	return nil, errors.New("running as root and neither a postgres nor a nobody user exists to run PostgreSQL as")
 }
@@ -204,7 +205,9 @@ func (c *Cluster) serve(bin, data string, port int, cred *syscall.Credential) er
 		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+c.dir,
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=20", "-c", "shared_buffers=16MB")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
+	// Pdeathsig: a test binary killed by -timeout must not leave a server
+	// behind; the postmaster's backends exit when it dies.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Dir = c.dir
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
