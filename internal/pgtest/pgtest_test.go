@@ -32,3 +32,26 @@ func TestStartServesPasswordAuthOnLoopback(t *testing.T) {
 		t.Error("connect with a wrong password succeeded; the cluster must require the password")
 	}
 }
+
+func TestBinDirHonoursPGBin(t *testing.T) {
+	empty := t.TempDir()
+	t.Setenv("PG_BIN", empty)
+	if d, err := BinDir(); err == nil || !strings.Contains(err.Error(), "PG_BIN") {
+		t.Errorf("BinDir() with PG_BIN=%s (no binaries) = %q, %v; want an error naming PG_BIN", empty, d, err)
+	}
+}
+
+func TestBinDirFindsDebianLayoutOffPath(t *testing.T) {
+	if _, err := BinDir(); err != nil {
+		t.Skipf("pgtest: %v", err)
+	}
+	// Debian's postgresql package leaves initdb off $PATH.
+	t.Setenv("PATH", t.TempDir())
+	d, err := BinDir()
+	if err != nil {
+		t.Skipf("PostgreSQL is installed only on $PATH here, not in /usr/lib/postgresql: %v", err)
+	}
+	if !strings.HasPrefix(d, "/usr/lib/postgresql/") {
+		t.Errorf("BinDir() without PATH = %q; want /usr/lib/postgresql/N/bin", d)
+	}
+}
