@@ -205,7 +205,7 @@ func TestOAuth2ErrorHidesURLPassword(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "urlpassword") {
 		t.Fatalf("Token() error = %v; want an error without the URL's password", err)
 	}
-	if fmt.Sprint(a) != "OAuth2Authorizer(https://user:xxxxx@issuer.test/token)" {
+	if fmt.Sprint(a) != "OAuth2Authorizer(https://user:[REDACTED]@issuer.test/token)" {
 		t.Errorf("fmt.Sprint(authorizer) = %q; want the redacted URL only", fmt.Sprint(a))
 	}
 }

@@ -98,7 +98,7 @@ func describeIdempotency(env *Env) {
 // needProbe skips a spec that can only be judged through an effects probe.
 func needProbe(env *Env) {
 	if env.Probe == nil {
-		Skip("needs an effects probe: pass --effects-url (or --effects-file); idempotency is unverified")
+		Skip("needs an effects probe: pass --effects-url, --effects-file or --effects-sql; idempotency is unverified")
 	}
 }
 
