@@ -262,10 +262,9 @@ func orNone(id string) string {
 // same summary as send.
 func runReplay(cmd *cobra.Command, cfg harness.Config, o replayOptions, events []replayEvent) error {
 	ctx := cmd.Context()
-	out := cmd.OutOrStdout()
-	s, err := riskos.New(cfg, riskos.WithObserver(func(a harness.Attempt) { printAttempt(out, a) }))
+	run, err := newDeliveryRun(cmd.OutOrStdout(), cfg, o.retry)
 	if err != nil {
-		return usageErr(err)
+		return err
 	}
 	order := make([]int, 0, len(events)*o.duplicates)
 	for i := range events {
@@ -281,33 +280,12 @@ func runReplay(cmd *cobra.Command, cfg harness.Config, o replayOptions, events [
 	}
 	fmt.Fprintln(cmd.ErrOrStderr(), msg)
 
-	var acked, lost int
 	for _, i := range order {
 		ev := events[i]
 		d := riskos.Delivery{EventID: orNone(ev.id), EventType: ev.typ, Body: ev.body, Label: "replay"}
-		var final harness.Attempt
-		if o.retry {
-			final = s.SendWithRetry(ctx, d).Final
-		} else {
-			final = s.Send(ctx, d)
-		}
-		if ctx.Err() != nil {
-			printSendSummary(out, s.Ledger().Attempts(), acked, lost)
-			return ctx.Err()
-		}
-		if acked+lost == 0 && (final.ErrorClass == harness.ErrRefused || final.ErrorClass == harness.ErrDNS) {
-			printSendSummary(out, s.Ledger().Attempts(), acked, lost)
-			return unreachableErr(fmt.Errorf("target %s refused the connection", harness.RedactURL(cfg.Target)))
-		}
-		if final.Acked() {
-			acked++
-		} else {
-			lost++
+		if err := run.deliver(ctx, d); err != nil {
+			return err
 		}
 	}
-	printSendSummary(out, s.Ledger().Attempts(), acked, lost)
-	if lost > 0 {
-		return failedErr(fmt.Errorf("%d of %d deliveries were not acknowledged", lost, acked+lost))
-	}
-	return nil
+	return run.finish()
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -72,14 +73,12 @@ errors; waits 2, 4, 8, 16, 32, 60, 60, 60, 60, 60 s, compressed by --time-scale)
 
 func runSend(cmd *cobra.Command, cfg harness.Config, o sendOptions) error {
 	ctx := cmd.Context()
-	out := cmd.OutOrStdout()
-	s, err := riskos.New(cfg, riskos.WithObserver(func(a harness.Attempt) { printAttempt(out, a) }))
+	run, err := newDeliveryRun(cmd.OutOrStdout(), cfg, o.retry)
 	if err != nil {
-		return usageErr(err)
+		return err
 	}
 	g := harness.NewGenerator(o.seed)
-	var lost, acked int
-	for i := range o.count {
+	for range o.count {
 		ev, err := g.Event(o.event)
 		if err != nil {
 			return err
@@ -87,30 +86,68 @@ func runSend(cmd *cobra.Command, cfg harness.Config, o sendOptions) error {
 		d := riskos.DeliveryOf(ev)
 		d.Label = "send"
 		for range o.duplicates {
-			var final harness.Attempt
-			if o.retry {
-				final = s.SendWithRetry(ctx, d).Final
-			} else {
-				final = s.Send(ctx, d)
-			}
-			if ctx.Err() != nil {
-				printSendSummary(out, s.Ledger().Attempts(), acked, lost)
-				return ctx.Err()
-			}
-			if i == 0 && acked+lost == 0 && (final.ErrorClass == harness.ErrRefused || final.ErrorClass == harness.ErrDNS) {
-				printSendSummary(out, s.Ledger().Attempts(), acked, lost)
-				return unreachableErr(fmt.Errorf("target %s refused the connection", harness.RedactURL(cfg.Target)))
-			}
-			if final.Acked() {
-				acked++
-			} else {
-				lost++
+			if err := run.deliver(ctx, d); err != nil {
+				return err
 			}
 		}
 	}
-	printSendSummary(out, s.Ledger().Attempts(), acked, lost)
-	if lost > 0 {
-		return failedErr(fmt.Errorf("%d of %d deliveries were not acknowledged", lost, acked+lost))
+	return run.finish()
+}
+
+// deliveryRun is what send and replay share: deliver one at a time (with
+// or without the RiskOS retry loop), count acknowledged and lost
+// deliveries, print the summary, and map the outcome to an exit code.
+type deliveryRun struct {
+	sender      *riskos.Sender
+	out         io.Writer
+	target      string
+	retry       bool
+	acked, lost int
+}
+
+// newDeliveryRun makes the sender, printing one line per attempt to out.
+func newDeliveryRun(out io.Writer, cfg harness.Config, retry bool) (*deliveryRun, error) {
+	s, err := riskos.New(cfg, riskos.WithObserver(func(a harness.Attempt) { printAttempt(out, a) }))
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	return &deliveryRun{sender: s, out: out, target: cfg.Target, retry: retry}, nil
+}
+
+// deliver sends d; a non-nil error ends the run (interrupted, or the target
+// refused the very first connection) after the summary is printed.
+func (r *deliveryRun) deliver(ctx context.Context, d riskos.Delivery) error {
+	var final harness.Attempt
+	if r.retry {
+		final = r.sender.SendWithRetry(ctx, d).Final
+	} else {
+		final = r.sender.Send(ctx, d)
+	}
+	if ctx.Err() != nil {
+		r.summary()
+		return ctx.Err()
+	}
+	if r.acked+r.lost == 0 && (final.ErrorClass == harness.ErrRefused || final.ErrorClass == harness.ErrDNS) {
+		r.summary()
+		return unreachableErr(fmt.Errorf("target %s refused the connection", harness.RedactURL(r.target)))
+	}
+	if final.Acked() {
+		r.acked++
+	} else {
+		r.lost++
+	}
+	return nil
+}
+
+func (r *deliveryRun) summary() {
+	printSendSummary(r.out, r.sender.Ledger().Attempts(), r.acked, r.lost)
+}
+
+// finish prints the summary; any lost delivery fails the run (exit 1).
+func (r *deliveryRun) finish() error {
+	r.summary()
+	if r.lost > 0 {
+		return failedErr(fmt.Errorf("%d of %d deliveries were not acknowledged", r.lost, r.acked+r.lost))
 	}
 	return nil
 }
