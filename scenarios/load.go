@@ -31,9 +31,11 @@ type loadPlan struct {
 	capacity load.CapacityOptions
 	// LOAD-04: lead and tail around a 10× spike of spikeFor, then recovery.
 	spikeLead, spikeFor, recovery time.Duration
-	// RETRY-02: burstFactor × rate for burstFor.
-	burstFactor float64
-	burstFor    time.Duration
+	// RETRY-02: as fast as the engine can send, for burstFor or burstMax
+	// events, whichever ends first: a burst above any capacity this one
+	// process can measure, so the receiver has to shed load.
+	burstFor time.Duration
+	burstMax uint64
 	// probeSample caps the event_ids whose probe count is read after a run:
 	// each costs one probe request per poll.
 	probeSample int
@@ -58,7 +60,7 @@ func planFor(cfg harness.Config) loadPlan {
 			capacity: load.CapacityOptions{Start: rate, StepDuration: 3 * time.Second, MaxSteps: 8,
 				TimeCap: time.Minute, Cooldown: time.Second},
 			spikeLead: 2 * time.Second, spikeFor: 5 * time.Second, recovery: 10 * time.Second,
-			burstFactor: 20, burstFor: 5 * time.Second, probeSample: 500,
+			burstFor: 5 * time.Second, burstMax: 50_000, probeSample: 500,
 		}
 	}
 	return loadPlan{
@@ -68,7 +70,7 @@ func planFor(cfg harness.Config) loadPlan {
 		capacity: load.CapacityOptions{Start: 2 * rate, StepDuration: time.Second, MaxSteps: 2,
 			TimeCap: 3 * time.Second, Cooldown: 200 * time.Millisecond},
 		spikeLead: 250 * time.Millisecond, spikeFor: time.Second, recovery: 1500 * time.Millisecond,
-		burstFactor: 10, burstFor: time.Second, probeSample: 2000,
+		burstFor: time.Second, burstMax: 3000, probeSample: 3000,
 	}
 }
 
@@ -134,7 +136,8 @@ func describeLoad(env *Env) {
 
 		It("finally acknowledges every event of an overload burst through the RiskOS retry loop", Checks("RETRY-02"), func(ctx SpecContext) {
 			ids := newIDLog(plan.probeSample)
-			o := loadOptions(env, plan.burstFactor*plan.rate, plan.burstFor)
+			o := loadOptions(env, 0, plan.burstFor)
+			o.MaxRequests = plan.burstMax
 			o.NewSource = ids.source
 			redeliver := func(ctx context.Context, id string, body []byte) (bool, int, error) {
 				out := env.Sender.SendWithRetry(ctx, riskos.Delivery{EventID: id, Body: body, Label: "load:RETRY-02"})
@@ -145,8 +148,8 @@ func describeLoad(env *Env) {
 			}
 			rec, err := load.RetryUnderOverload(ctx, cfg, load.OverloadOptions{Burst: o}, env.Authorizer, redeliver)
 			Expect(err).NotTo(HaveOccurred(), "overload burst")
-			note("burst of %d events at %.0f/s: %d acked first, %d answered retryable, %d of them acked after %d redeliveries (retry waits × %g), %d lost, %d unresolved",
-				rec.Events, o.Rate, rec.AckedFirst, rec.Retried, rec.AckedAfterRetry, rec.RetryAttempts, cfg.Retry.TimeScale, rec.LostCount, rec.Unresolved)
+			note("burst of %d events at the engine's maximum rate: %d acked first, %d answered retryable, %d of them acked after %d redeliveries (retry waits × %g), %d lost, %d unresolved",
+				rec.Events, rec.AckedFirst, rec.Retried, rec.AckedAfterRetry, rec.RetryAttempts, cfg.Retry.TimeScale, rec.LostCount, rec.Unresolved)
 			if rec.Retried == 0 {
 				note("the burst did not overload the receiver (no retryable answer): the retry loop was not exercised")
 			}
