@@ -52,7 +52,9 @@ func (p *progress) spec(sr types.SpecReport) {
 		word = color + word + ansiReset
 	}
 	ids := strings.Join(reqOf(sr.Labels()), ",")
-	text := sr.FullText()
+	// The root container names the subject of every spec; the line keeps
+	// the area and the behaviour.
+	text := strings.Join(append(sr.ContainerHierarchyTexts[min(1, len(sr.ContainerHierarchyTexts)):], sr.LeafNodeText), ": ")
 	if len(text) > 110 {
 		text = text[:107] + "..."
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -96,9 +97,13 @@ func (s *Server) serve() {
 	go func() { _ = srv.Serve(l) }()
 }
 
-func newHTTPServer(h http.Handler, cert *tls.Certificate) *http.Server {
+func newHTTPServer(rx *Receiver, cert *tls.Certificate) *http.Server {
 	srv := &http.Server{
-		Handler:           h,
+		Handler: rx,
+		// net/http logs every aborted TLS handshake (a port probe, a client
+		// that gave up); that is the receiver's debug output, not the
+		// terminal's.
+		ErrorLog:          slog.NewLogLogger(rx.opts.Logger.Handler(), slog.LevelDebug),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
