@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -141,9 +142,18 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 	defer base.CloseIdleConnections()
 
 	r := &run{e: e}
+	var rt http.RoundTripper = harness.NoReplay(base)
+	timeout := o.Timeout
+	if strings.HasPrefix(o.Target, "http:") {
+		// Plain HTTP takes the fast path, which bounds each exchange itself
+		// (a connection deadline instead of Client.Timeout's goroutine).
+		fast := newH1Transport(base.DialContext, rt, conns, o.Timeout)
+		defer fast.closeIdle()
+		rt, timeout = fast, 0
+	}
 	client := &http.Client{
-		Transport: &tap{base: harness.NoReplay(base), onFail: r.onFail},
-		Timeout:   o.Timeout,
+		Transport: &tap{base: rt, onFail: r.onFail},
+		Timeout:   timeout,
 		// RiskOS follows no redirect: a 3xx is the answer, and loses the event.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}

@@ -1,0 +1,392 @@
+package load
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// h1Transport is a minimal HTTP/1.1 keep-alive client for plain-http
+// targets, the load engine's fast path. net/http's Transport hands every
+// request to two goroutines per connection (writeLoop and readLoop) and,
+// under a Client.Timeout, starts a third to enforce it; at maximum rate on
+// two cores those hand-offs, the timer and the header sorting cost about as
+// much CPU as the event itself. Here the calling worker writes the request
+// and reads the answer on a connection it holds exclusively, and the timeout
+// is the connection's deadline, so a request costs no goroutine switch
+// beyond vegeta's own.
+//
+// Like NoReplay, it never re-sends a request. Requests it does not handle
+// (another scheme, unknown length, trailers, Expect) go to fallback, with
+// the same end-to-end timeout carried by their context.
+type h1Transport struct {
+	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
+	fallback http.RoundTripper
+	// timeout bounds one exchange from connection pick-up to the last
+	// response byte, as http.Client.Timeout would; 0 means none.
+	timeout time.Duration
+	// staleAfter is how long a connection may sit idle before it is checked
+	// for a close by the peer before reuse (servers drop idle keep-alive
+	// connections, and a POST written to one would be lost).
+	staleAfter time.Duration
+
+	idle  chan *h1Conn  // idle connections, newest last
+	slots chan struct{} // one token per open connection
+	uris  atomic.Pointer[uriCache]
+}
+
+// uriCache remembers the request-target of the last URL seen: every hit of
+// a run goes to the same one.
+type uriCache struct{ path, rawQuery, uri string }
+
+// h1Conn is one connection with its buffers, used by one request at a time.
+type h1Conn struct {
+	conn    net.Conn
+	raw     syscall.RawConn // nil when the connection cannot be probed
+	br      *bufio.Reader
+	bw      *bufio.Writer
+	idledAt time.Time
+	scratch []byte
+}
+
+// defaultStaleAfter is well under the shortest keep-alive timeout common
+// servers use (Node.js: 5 s), and well over the idle time of a connection in
+// a busy run, so that probing is rare.
+const defaultStaleAfter = 500 * time.Millisecond
+
+// newH1Transport returns the fast path over dial for at most maxConns
+// connections, or nil if maxConns is not positive (an unbounded pool is
+// what collapses vegeta).
+func newH1Transport(dial func(ctx context.Context, network, addr string) (net.Conn, error), fallback http.RoundTripper, maxConns int, timeout time.Duration) *h1Transport {
+	if maxConns <= 0 {
+		return nil
+	}
+	return &h1Transport{
+		dial: dial, fallback: fallback, timeout: timeout, staleAfter: defaultStaleAfter,
+		idle: make(chan *h1Conn, maxConns), slots: make(chan struct{}, maxConns),
+	}
+}
+
+// handles reports whether req takes the fast path.
+func (t *h1Transport) handles(req *http.Request) bool {
+	if req.URL == nil || req.URL.Scheme != "http" || req.URL.User != nil || req.Close ||
+		len(req.TransferEncoding) > 0 || req.Trailer != nil || req.Header.Get("Expect") != "" {
+		return false
+	}
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	return req.ContentLength > 0 || (req.ContentLength == 0 && !hasBody)
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !t.handles(req) {
+		return t.roundTripFallback(req)
+	}
+	ctx := req.Context()
+	c, err := t.getConn(ctx, req.URL.Host)
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	if t.timeout > 0 {
+		_ = c.conn.SetDeadline(time.Now().Add(t.timeout))
+	}
+	stop := func() bool { return false }
+	if ctx.Done() != nil {
+		// An expired deadline wakes a blocked read or write at once.
+		stop = context.AfterFunc(ctx, func() { _ = c.conn.SetDeadline(time.Unix(1, 0)) })
+	}
+	err = t.write(c, req)
+	closeBody(req)
+	var resp *http.Response
+	if err == nil {
+		resp, err = readResponse(c.br, req)
+	}
+	if err != nil {
+		stop()
+		t.release(c, false)
+		if cerr := ctx.Err(); cerr != nil {
+			err = cerr
+		}
+		return nil, err
+	}
+	reuse := !resp.Close && resp.StatusCode != http.StatusSwitchingProtocols
+	resp.Body = &h1Body{rc: resp.Body, t: t, c: c, reuse: reuse, stop: stop}
+	return resp, nil
+}
+
+// readResponse reads the final answer, skipping informational ones (a 103
+// Early Hints, say), which have no body.
+func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
+	for range 8 {
+		resp, err := http.ReadResponse(br, req)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			return resp, nil
+		}
+	}
+	return nil, errors.New("load: too many informational responses")
+}
+
+// getConn returns an idle connection, or dials one while the pool has room,
+// or waits for one to be released.
+func (t *h1Transport) getConn(ctx context.Context, host string) (*h1Conn, error) {
+	for {
+		var c *h1Conn
+		select {
+		case c = <-t.idle:
+		default:
+			select {
+			case c = <-t.idle:
+			case t.slots <- struct{}{}:
+				return t.dialConn(ctx, host)
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		if t.usable(c) {
+			return c, nil
+		}
+		t.release(c, false)
+	}
+}
+
+// usable reports whether an idle connection may carry a request: a recent
+// one always, an older one only if the peer has not closed it.
+func (t *h1Transport) usable(c *h1Conn) bool {
+	if time.Since(c.idledAt) < t.staleAfter {
+		return true
+	}
+	if c.raw == nil {
+		return false // cannot tell: a new connection is the safe choice
+	}
+	return !peerClosed(c.raw)
+}
+
+func (t *h1Transport) dialConn(ctx context.Context, host string) (*h1Conn, error) {
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		host = net.JoinHostPort(host, "80")
+	}
+	conn, err := t.dial(ctx, "tcp", host)
+	if err != nil {
+		<-t.slots
+		return nil, err
+	}
+	c := &h1Conn{conn: conn, br: bufio.NewReaderSize(conn, 4<<10), bw: bufio.NewWriterSize(conn, 8<<10)}
+	inner := conn
+	if tc, ok := conn.(*trackedConn); ok {
+		inner = tc.Conn
+	}
+	if sc, ok := inner.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.raw = raw
+		}
+	}
+	return c, nil
+}
+
+// release returns c to the pool, or closes it and frees its slot.
+func (t *h1Transport) release(c *h1Conn, reuse bool) {
+	if reuse && c.br.Buffered() == 0 {
+		c.idledAt = time.Now()
+		select {
+		case t.idle <- c:
+			return
+		default: // cannot happen: the pool holds at most its slots
+		}
+	}
+	_ = c.conn.Close()
+	<-t.slots
+}
+
+// closeIdle closes the idle connections.
+func (t *h1Transport) closeIdle() {
+	for {
+		select {
+		case c := <-t.idle:
+			t.release(c, false)
+		default:
+			return
+		}
+	}
+}
+
+// write sends req as HTTP/1.1, with the headers net/http would send (in
+// map order: HTTP gives field order no meaning across names).
+func (t *h1Transport) write(c *h1Conn, req *http.Request) error {
+	bw := c.bw
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	if !validHeaderValue(host) || !validToken(method) {
+		return fmt.Errorf("load: invalid method or host in request")
+	}
+	bw.WriteString(method)
+	bw.WriteByte(' ')
+	bw.WriteString(t.requestURI(req))
+	bw.WriteString(" HTTP/1.1\r\nHost: ")
+	bw.WriteString(host)
+	bw.WriteString("\r\n")
+	for k, vs := range req.Header {
+		switch k {
+		case "Host", "Content-Length", "Transfer-Encoding", "Trailer", "Connection":
+			continue
+		}
+		if !validToken(k) {
+			return fmt.Errorf("load: header %q: invalid name", k)
+		}
+		for _, v := range vs {
+			if !validHeaderValue(v) {
+				return fmt.Errorf("load: header %q: invalid value", k)
+			}
+			bw.WriteString(k)
+			bw.WriteString(": ")
+			bw.WriteString(v)
+			bw.WriteString("\r\n")
+		}
+	}
+	if req.ContentLength > 0 || req.Method == http.MethodPost || req.Method == http.MethodPut || req.Method == http.MethodPatch {
+		bw.WriteString("Content-Length: ")
+		c.scratch = strconv.AppendInt(c.scratch[:0], req.ContentLength, 10)
+		bw.Write(c.scratch)
+		bw.WriteString("\r\n")
+	}
+	bw.WriteString("\r\n")
+	if req.ContentLength > 0 {
+		n, err := io.Copy(bw, req.Body)
+		if err != nil {
+			return fmt.Errorf("load: request body: %w", err)
+		}
+		if n != req.ContentLength {
+			return fmt.Errorf("load: request body: %d bytes, Content-Length %d", n, req.ContentLength)
+		}
+	}
+	return bw.Flush()
+}
+
+// requestURI is req.URL.RequestURI(), cached because every hit of a run
+// has the same URL and RequestURI allocates.
+func (t *h1Transport) requestURI(req *http.Request) string {
+	u := req.URL
+	if u.Opaque != "" || u.RawPath != "" || u.ForceQuery {
+		return u.RequestURI()
+	}
+	if c := t.uris.Load(); c != nil && c.path == u.Path && c.rawQuery == u.RawQuery {
+		return c.uri
+	}
+	uri := u.RequestURI()
+	t.uris.Store(&uriCache{path: u.Path, rawQuery: u.RawQuery, uri: uri})
+	return uri
+}
+
+// validToken reports whether s is a non-empty HTTP token (RFC 9110 §5.6.2).
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b <= ' ' || b >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, b) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue refuses the bytes that would split or end a header
+// line; net/http's writer refuses or rewrites the same.
+func validHeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b == '\r' || b == '\n' || b == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
+
+// h1Body is a response body that gives its connection back to the pool
+// once read to the end, or closes it if the body is abandoned early.
+type h1Body struct {
+	rc    io.ReadCloser
+	t     *h1Transport
+	c     *h1Conn
+	reuse bool
+	done  bool
+	stop  func() bool
+}
+
+func (b *h1Body) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, io.EOF
+	}
+	n, err := b.rc.Read(p)
+	if err != nil {
+		b.finish(err == io.EOF)
+	}
+	return n, err
+}
+
+// Close abandons an unread body by closing the connection: draining it
+// could take as long as the receiver likes.
+func (b *h1Body) Close() error {
+	if !b.done {
+		b.finish(false)
+	}
+	return nil
+}
+
+func (b *h1Body) finish(clean bool) {
+	b.done = true
+	b.stop()
+	b.t.release(b.c, clean && b.reuse)
+}
+
+// roundTripFallback sends req through net/http, bounded by the transport's
+// timeout through the request context, released when the body is closed.
+func (t *h1Transport) roundTripFallback(req *http.Request) (*http.Response, error) {
+	if t.timeout <= 0 {
+		return t.fallback.RoundTrip(req)
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
+	resp, err := t.fallback.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelBody releases a request's context when its body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
