@@ -3,7 +3,6 @@ package load
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -122,21 +121,6 @@ func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	reuse := !resp.Close && resp.StatusCode != http.StatusSwitchingProtocols
 	resp.Body = &h1Body{rc: resp.Body, t: t, c: c, reuse: reuse, stop: stop}
 	return resp, nil
-}
-
-// readResponse reads the final answer, skipping informational ones (a 103
-// Early Hints, say), which have no body.
-func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
-	for range 8 {
-		resp, err := http.ReadResponse(br, req)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
-			return resp, nil
-		}
-	}
-	return nil, errors.New("load: too many informational responses")
 }
 
 // getConn returns an idle connection, or dials one while the pool has room,
