@@ -9,6 +9,8 @@ import (
 	"github.com/hookproof/hookproof/fakes/oauth"
 	"github.com/hookproof/hookproof/fakes/riskos"
 	"github.com/hookproof/hookproof/harness"
+	"github.com/hookproof/hookproof/harness/load"
+	"github.com/hookproof/hookproof/reports"
 )
 
 // Env is what one certification run's specs share. cmd builds it; specs
@@ -36,6 +38,40 @@ type Env struct {
 
 	baseOnce sync.Once
 	baseline []harness.Attempt
+
+	loadMu   sync.Mutex
+	loadRun  *load.Summary
+	capacity *float64
+}
+
+// setLoad keeps LOAD-01's run (and LOAD-02's capacity figure) for the
+// report's load section; nil arguments leave what is there.
+func (e *Env) setLoad(s *load.Summary, capacity *float64) {
+	e.loadMu.Lock()
+	defer e.loadMu.Unlock()
+	if s != nil {
+		e.loadRun = s
+	}
+	if capacity != nil {
+		e.capacity = capacity
+	}
+}
+
+// LoadSection is report.json's load part for this run: LOAD-01's
+// constant-rate run, with LOAD-02's capacity when it ran; nil when no load
+// check ran.
+func (e *Env) LoadSection() *reports.LoadSection {
+	e.loadMu.Lock()
+	defer e.loadMu.Unlock()
+	if e.loadRun == nil {
+		return nil
+	}
+	sec := LoadSection(e.loadRun)
+	if e.capacity != nil {
+		c := *e.capacity
+		sec.CapacityRPS = &c
+	}
+	return sec
 }
 
 // Sizes are how much each check sends; profiles differ only here.

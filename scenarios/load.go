@@ -89,6 +89,7 @@ func describeLoad(env *Env) {
 	Describe("Throughput", Serial, Label("load"), func() {
 		It("acknowledges at least 99.9 % of deliveries within the ack budget at the required rate", Checks("LOAD-01"), func(ctx SpecContext) {
 			s := runLoad(ctx, env, loadOptions(env, plan.rate, plan.constant))
+			env.setLoad(s, nil)
 			expectLoad01(s, plan.rate, cfg.Timeouts.AckBudget)
 		}, SpecTimeout(plan.timeout(cfg, plan.constant)))
 
@@ -104,6 +105,7 @@ func describeLoad(env *Env) {
 					st.Rate, st.SentRate, st.Requests, 100*st.SuccessRatio, st.ResponseP99MS, verdict)
 			}
 			note("capacity %.0f events/s (search stopped: %s; required 2 × %.0f = %.0f)", c.RPS, c.Stopped, plan.rate, 2*plan.rate)
+			env.setLoad(nil, &c.RPS)
 			Expect(c.RPS).To(BeNumerically(">=", 2*plan.rate),
 				"capacity %.0f/s is below twice the required rate %.0f/s", c.RPS, plan.rate)
 		}, SpecTimeout(cfg.Timeouts.Spec+2*plan.capacity.TimeCap))

@@ -164,9 +164,9 @@ func collect(r types.Report, profile string, interrupted bool) ([]reports.Requir
 			results = append(results, *res)
 		}
 	}
-	notRun := "not selected by this run"
+	notRun := reasonNotSelected
 	if interrupted {
-		notRun = "interrupted"
+		notRun = reasonInterrupted
 	}
 	return reports.Complete(results, profile, notRun), ran
 }
@@ -180,13 +180,13 @@ func specStatus(sr types.SpecReport, interrupted bool) (status, reason string) {
 			return reports.StatusSkipped, msg
 		}
 		if interrupted {
-			return reports.StatusSkipped, "interrupted"
+			return reports.StatusSkipped, reasonInterrupted
 		}
-		return reports.StatusSkipped, "not selected by this run"
+		return reports.StatusSkipped, reasonNotSelected
 	case types.SpecStatePending:
 		return reports.StatusSkipped, "pending"
 	case types.SpecStateInterrupted:
-		return reports.StatusSkipped, "interrupted"
+		return reports.StatusSkipped, reasonInterrupted
 	default: // failed, panicked, timed out, aborted
 		msg := strings.TrimSpace(sr.Failure.Message)
 		if sr.State == types.SpecStateTimedout {
@@ -196,11 +196,21 @@ func specStatus(sr types.SpecReport, interrupted bool) (status, reason string) {
 	}
 }
 
+// Run-level reasons a spec did not run.
+const (
+	reasonNotSelected = "not selected by this run"
+	reasonInterrupted = "interrupted"
+)
+
 // merge folds one spec's outcome into its requirement's result.
 func merge(res *reports.RequirementResult, status, spec, reason string) {
 	rank := map[string]int{reports.StatusSkipped: 0, reports.StatusPassed: 1, reports.StatusFailed: 2}
 	line := spec
-	if reason != "" {
+	switch {
+	case reason == reasonNotSelected || reason == reasonInterrupted:
+		// About the run, not the spec: say it once for the requirement.
+		line = reason
+	case reason != "":
 		line += ": " + reason
 	}
 	switch {

@@ -225,6 +225,7 @@ func buildReport(cfg harness.Config, env *scenarios.Env, res *scenarios.Result) 
 		Config:       cfg,
 		Requirements: res.Requirements,
 		Deliveries:   reports.NewDeliveryStats(env.Sender.Ledger().Attempts(), cfg.Timeouts.AckBudget),
+		Load:         env.LoadSection(),
 	}
 	if env.Probe == nil {
 		rep.Notes = append(rep.Notes, "idempotency unverified: no effects probe (pass --effects-url, --effects-file or --effects-sql)")
