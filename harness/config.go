@@ -108,10 +108,15 @@ type Config struct {
 	LabelFilter    string        `yaml:"label_filter" json:"label_filter,omitempty"`
 	Strict         bool          `yaml:"strict" json:"strict,omitempty"`
 	Seed           int64         `yaml:"seed" json:"seed"`
+	// BodyLimit is the body size a receiver must refuse beyond (VAL-03).
+	BodyLimit int64 `yaml:"body_limit" json:"body_limit"`
 	// RequiredRate is LOAD-01's rate in events/s; LoadDuration its duration.
 	RequiredRate float64       `yaml:"required_rate" json:"required_rate"`
 	LoadDuration time.Duration `yaml:"load_duration" json:"load_duration"`
 }
+
+// DefaultBodyLimit is requirements.md's default size limit (VAL-03).
+const DefaultBodyLimit = 1 << 20
 
 // DefaultConfig returns the defaults every run starts from.
 func DefaultConfig() Config {
@@ -121,6 +126,7 @@ func DefaultConfig() Config {
 		Timeouts:     DefaultTimeouts(),
 		Retry:        DefaultRetryPolicy(),
 		Seed:         1,
+		BodyLimit:    DefaultBodyLimit,
 		RequiredRate: 50,
 		LoadDuration: 30 * time.Second,
 	}
@@ -199,6 +205,9 @@ func (c Config) Validate() error {
 		}
 	}
 	add(c.Retry.Validate("retry."))
+	if c.BodyLimit < 1024 || c.BodyLimit > 1<<30 {
+		add(fmt.Errorf("body_limit (--body-limit): %d is outside 1 KiB..1 GiB", c.BodyLimit))
+	}
 	if c.RequiredRate <= 0 {
 		add(fmt.Errorf("required_rate: must be positive, got %g", c.RequiredRate))
 	}

@@ -12,14 +12,11 @@ import (
 	"github.com/hookproof/hookproof/harness"
 )
 
-// maxBody is the size limit VAL-03 assumes (requirements.md's default).
-const maxBody = 1 << 20
-
 func describeValidation(env *Env) {
 	Describe("Untrusted input", func() {
 		// The catalogue of hostile bodies is built once per run from one
 		// base event; each body gets its own event_id.
-		hostile := riskos.HostileBodies(env.event(""), maxBody)
+		hostile := riskos.HostileBodies(env.event(""), env.Config.BodyLimit)
 		byReq := map[string][]riskos.Hostile{}
 		for _, h := range hostile {
 			byReq[h.Requirement] = append(byReq[h.Requirement], h)
