@@ -14,7 +14,11 @@ import (
 func BenchmarkTargeter(b *testing.B) {
 	tr := newTargeter("http://127.0.0.1:18080/hook", harness.EventTypeNames(), 0, 1, 1, defaultSource)
 	h := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer tok"}}
-	tr.header.Store(&h)
+	hs, err := newHeaderSet(h)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr.header.Store(hs)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

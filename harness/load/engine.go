@@ -142,12 +142,21 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 	defer base.CloseIdleConnections()
 
 	r := &run{e: e}
+	hs, err := newHeaderSet(hdr)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	tr := newTargeter(o.Target, e.types, o.DuplicateRatio, o.DuplicateWindow, runSeed(o), o.NewSource)
+	tr.header.Store(hs)
 	var rt http.RoundTripper = harness.NoReplay(base)
 	timeout := o.Timeout
 	if strings.HasPrefix(o.Target, "http:") {
 		// Plain HTTP takes the fast path, which bounds each exchange itself
-		// (a connection deadline instead of Client.Timeout's goroutine).
+		// (a connection deadline instead of Client.Timeout's goroutine) and
+		// writes the headers itself.
 		fast := newH1Transport(base.DialContext, rt, conns, o.Timeout)
+		fast.headers = &tr.header
+		tr.inTarget = false
 		defer fast.closeIdle()
 		rt, timeout = fast, 0
 	}
@@ -157,9 +166,6 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 		// RiskOS follows no redirect: a 3xx is the answer, and loses the event.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-
-	tr := newTargeter(o.Target, e.types, o.DuplicateRatio, o.DuplicateWindow, runSeed(o), o.NewSource)
-	tr.header.Store(&hdr)
 
 	// Client must be the last option: options after it would mutate (and
 	// may panic on) our transport, options before it would be discarded.
@@ -202,8 +208,13 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 			case <-t.C:
 				// A failed refresh keeps the last good value: stopping the
 				// attack over one token hiccup would lose the run.
-				if h, err := buildHeader(ctx, e.cfg, o.Target, e.auth); err == nil {
-					tr.header.Store(&h)
+				h, err := buildHeader(ctx, e.cfg, o.Target, e.auth)
+				var hs *headerSet
+				if err == nil {
+					hs, err = newHeaderSet(h)
+				}
+				if err == nil {
+					tr.header.Store(hs)
 				} else if ctx.Err() == nil {
 					authErrs.Add(1)
 				}

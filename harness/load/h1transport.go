@@ -38,7 +38,12 @@ type h1Transport struct {
 	// connections, and a POST written to one would be lost).
 	staleAfter time.Duration
 
-	idle  chan *h1Conn  // idle connections, newest last
+	// headers, if set, are written into every request after req.Header
+	// (whose entries of the same name they replace); requests that fall
+	// back to net/http get them added to a copy of req.Header.
+	headers *atomic.Pointer[headerSet]
+
+	idle  chan *h1Conn  // idle connections, first released first reused
 	slots chan struct{} // one token per open connection
 	uris  atomic.Pointer[uriCache]
 }
@@ -227,10 +232,19 @@ func (t *h1Transport) write(c *h1Conn, req *http.Request) error {
 	bw.WriteString(" HTTP/1.1\r\nHost: ")
 	bw.WriteString(host)
 	bw.WriteString("\r\n")
+	var hs *headerSet
+	if t.headers != nil {
+		hs = t.headers.Load()
+	}
 	for k, vs := range req.Header {
 		switch k {
 		case "Host", "Content-Length", "Transfer-Encoding", "Trailer", "Connection":
 			continue
+		}
+		if hs != nil {
+			if _, ok := hs.h[k]; ok {
+				continue
+			}
 		}
 		if !validToken(k) {
 			return fmt.Errorf("load: header %q: invalid name", k)
@@ -244,6 +258,9 @@ func (t *h1Transport) write(c *h1Conn, req *http.Request) error {
 			bw.WriteString(v)
 			bw.WriteString("\r\n")
 		}
+	}
+	if hs != nil {
+		bw.Write(hs.wire)
 	}
 	if req.ContentLength > 0 || req.Method == http.MethodPost || req.Method == http.MethodPut || req.Method == http.MethodPatch {
 		bw.WriteString("Content-Length: ")
@@ -350,6 +367,19 @@ func (b *h1Body) finish(clean bool) {
 // roundTripFallback sends req through net/http, bounded by the transport's
 // timeout through the request context, released when the body is closed.
 func (t *h1Transport) roundTripFallback(req *http.Request) (*http.Response, error) {
+	if t.headers != nil {
+		if hs := t.headers.Load(); hs != nil {
+			r := *req // a RoundTripper must not modify its request
+			r.Header = req.Header.Clone()
+			if r.Header == nil {
+				r.Header = http.Header{}
+			}
+			for k, v := range hs.h {
+				r.Header[k] = v
+			}
+			req = &r
+		}
+	}
 	if t.timeout <= 0 {
 		return t.fallback.RoundTrip(req)
 	}

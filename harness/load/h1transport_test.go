@@ -236,3 +236,56 @@ func TestH1TransportRefusesHeaderInjection(t *testing.T) {
 		t.Fatalf("error %v; want one naming the header", err)
 	}
 }
+
+func TestH1TransportWritesTheRunHeadersOverTheRequests(t *testing.T) {
+	t.Parallel()
+	type seen struct{ auth, tenant, seq string }
+	got := make(chan seen, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		got <- seen{r.Header.Get("Authorization"), r.Header.Get("X-Tenant"), r.Header.Get("X-Vegeta-Seq")}
+	}))
+	defer srv.Close()
+	hs, err := newHeaderSet(http.Header{"Authorization": {"Bearer run"}, "X-Tenant": {"acme"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast := newTestH1(t, 1, time.Second)
+	fast.headers = new(atomic.Pointer[headerSet])
+	fast.headers.Store(hs)
+	hdr := http.Header{"Authorization": {"Bearer stale"}, "X-Vegeta-Seq": {"7"}}
+	if code, _, err := post(t, fast, srv.URL, "{}", hdr); err != nil || code != 200 {
+		t.Fatalf("%d %v; want 200", code, err)
+	}
+	if s := <-got; s != (seen{"Bearer run", "acme", "7"}) {
+		t.Errorf("server saw %+v; want the run's credentials once, its static header and the request's own", s)
+	}
+
+	var fbSaw http.Header
+	fb := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		fbSaw = req.Header
+		return &http.Response{StatusCode: 204, Body: http.NoBody, Request: req}, nil
+	})
+	fast.fallback = fb
+	req, _ := http.NewRequest(http.MethodPost, "https://127.0.0.1:1/", strings.NewReader("{}"))
+	resp, err := fast.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if fbSaw.Get("Authorization") != "Bearer run" || req.Header.Get("Authorization") != "" {
+		t.Errorf("fallback saw %v, caller's request now %v; want the run headers on a copy only", fbSaw, req.Header)
+	}
+}
+
+func TestNewHeaderSetRefusesLineBreaksWithoutEchoingTheValue(t *testing.T) {
+	t.Parallel()
+	_, err := newHeaderSet(http.Header{"Authorization": {"Bearer s3cret\r\nX-Injected: 1"}})
+	if err == nil || !strings.Contains(err.Error(), "Authorization") || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("error %v; want one naming the header, not its value", err)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

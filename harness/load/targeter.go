@@ -72,13 +72,16 @@ type targeter struct {
 	seedBase  uint64
 	seeds     atomic.Uint64
 	pool      sync.Pool
-	header    atomic.Pointer[http.Header]
+	header    atomic.Pointer[headerSet]
+	// inTarget puts the headers on each Target; false when the fast
+	// transport adds them itself (see headerSet).
+	inTarget bool
 
 	events, duplicates atomic.Uint64
 }
 
 func newTargeter(url string, types []string, dupRatio float64, window int, seedBase uint64, newSource func(int64) EventSource) *targeter {
-	t := &targeter{url: url, types: types, dupRatio: dupRatio, newSource: newSource, seedBase: seedBase}
+	t := &targeter{url: url, types: types, dupRatio: dupRatio, newSource: newSource, seedBase: seedBase, inTarget: true}
 	if dupRatio > 0 {
 		t.ring = &recent{slots: make([]atomic.Pointer[sent], window)}
 	}
@@ -112,9 +115,11 @@ func (t *targeter) target(tgt *vegeta.Target) error {
 		return vegeta.ErrNilTarget
 	}
 	tgt.Method, tgt.URL = http.MethodPost, t.url
-	// The header map is shared and immutable: vegeta deep-copies it into
-	// each request.
-	tgt.Header = *t.header.Load()
+	if t.inTarget {
+		// The header map is shared and immutable: vegeta deep-copies it
+		// into each request.
+		tgt.Header = t.header.Load().h
+	}
 	st := t.pool.Get().(*sourceState)
 	defer t.pool.Put(st)
 	if t.ring != nil && st.rng.Float64() < t.dupRatio {
