@@ -1,7 +1,11 @@
 package load
 
 import (
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,27 +14,38 @@ import (
 )
 
 // BenchmarkTargeter measures what each hit costs before the network: a
-// fresh event plus vegeta's request construction (events/s = 1e9/ns/op).
+// fresh event plus vegeta's request construction (events/s = 1e9/ns/op),
+// with the headers on the Target (the https path) or left to the fast
+// transport (plain http).
 func BenchmarkTargeter(b *testing.B) {
-	tr := newTargeter("http://127.0.0.1:18080/hook", harness.EventTypeNames(), 0, 1, 1, defaultSource)
 	h := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer tok"}}
 	hs, err := newHeaderSet(h)
 	if err != nil {
 		b.Fatal(err)
 	}
-	tr.header.Store(hs)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			var tgt vegeta.Target
-			if err := tr.target(&tgt); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := tgt.Request(); err != nil {
-				b.Fatal(err)
-			}
+	for _, inTarget := range []bool{true, false} {
+		name := "headers_in_transport"
+		if inTarget {
+			name = "headers_on_target"
 		}
-	})
+		b.Run(name, func(b *testing.B) {
+			tr := newTargeter("http://127.0.0.1:18080/hook", harness.EventTypeNames(), 0, 1, 1, defaultSource)
+			tr.header.Store(hs)
+			tr.inTarget = inTarget
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					var tgt vegeta.Target
+					if err := tr.target(&tgt); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := tgt.Request(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
 }
 
 // BenchmarkMetricsAdd measures the consumer's cost per result, which sits
@@ -42,5 +57,54 @@ func BenchmarkMetricsAdd(b *testing.B) {
 		r := vegeta.Result{Seq: uint64(i), Timestamp: t0.Add(time.Duration(i) * 100 * time.Microsecond),
 			Latency: time.Duration(i%10000) * time.Microsecond, Code: 200}
 		m.Add(&r, time.Duration(i%7)*time.Microsecond)
+	}
+}
+
+// BenchmarkRoundTrip measures one delivery over loopback keep-alive through
+// net/http (with Client.Timeout, as the engine used it) and through the fast
+// path, both from vegeta's hit: the generator CPU per request is what
+// limits the rate when generator and receiver share the cores.
+func BenchmarkRoundTrip(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+	}))
+	defer srv.Close()
+	body := []byte(`{"event_id":"0b7d7d3c-9a53-4b4e-a1b0-6f1c2f6f3c11","event_type":"case_status_updated"}`)
+	hdr := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer tok"}}
+	hs, err := newHeaderSet(hdr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
+	defer base.CloseIdleConnections()
+	fast := newH1Transport((&net.Dialer{}).DialContext, base, 64, 5*time.Second)
+	fast.headers = new(atomic.Pointer[headerSet])
+	fast.headers.Store(hs)
+	defer fast.closeIdle()
+	for _, tc := range []struct {
+		name   string
+		client *http.Client
+		header http.Header
+	}{
+		{"net_http", &http.Client{Transport: base, Timeout: 5 * time.Second}, hdr},
+		{"h1", &http.Client{Transport: fast}, nil},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			atk := vegeta.NewAttacker(vegeta.Workers(8), vegeta.MaxWorkers(8), vegeta.MaxBody(0), vegeta.Client(tc.client))
+			tr := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodPost, URL: srv.URL, Body: body, Header: tc.header})
+			b.ReportAllocs()
+			n := 0
+			for res := range atk.Attack(tr, vegeta.ConstantPacer{}, 0, "bench") {
+				if res.Code != 200 {
+					b.Fatalf("status %d %s", res.Code, res.Error)
+				}
+				if n++; n == 1 {
+					b.ResetTimer()
+				}
+				if n == b.N {
+					atk.Stop()
+				}
+			}
+		})
 	}
 }
