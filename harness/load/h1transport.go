@@ -104,7 +104,7 @@ func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.timeout > 0 {
 		_ = c.conn.SetDeadline(time.Now().Add(t.timeout))
 	}
-	stop := func() bool { return false }
+	stop := func() bool { return true }
 	if ctx.Done() != nil {
 		// An expired deadline wakes a blocked read or write at once.
 		stop = context.AfterFunc(ctx, func() { _ = c.conn.SetDeadline(time.Unix(1, 0)) })
@@ -159,6 +159,11 @@ func (t *h1Transport) usable(c *h1Conn) bool {
 	}
 	if c.raw == nil {
 		return false // cannot tell: a new connection is the safe choice
+	}
+	// The last exchange's deadline has likely passed, and a raw read
+	// checks it before peeking: clear it (the next exchange sets its own).
+	if c.conn.SetDeadline(time.Time{}) != nil {
+		return false
 	}
 	return !peerClosed(c.raw)
 }
@@ -360,8 +365,10 @@ func (b *h1Body) Close() error {
 
 func (b *h1Body) finish(clean bool) {
 	b.done = true
-	b.stop()
-	b.t.release(b.c, clean && b.reuse)
+	// If the context's cancellation already fired, the connection's
+	// deadline is in the past: it cannot be reused.
+	stopped := b.stop()
+	b.t.release(b.c, clean && b.reuse && stopped)
 }
 
 // roundTripFallback sends req through net/http, bounded by the transport's

@@ -153,6 +153,30 @@ func TestH1TransportReplacesAnIdleConnectionThePeerClosed(t *testing.T) {
 	}
 }
 
+func TestH1TransportKeepsAnOpenIdleConnectionWhoseDeadlinePassed(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+	}))
+	conns := countConns(srv)
+	srv.Start()
+	defer srv.Close()
+	fast := newTestH1(t, 1, 5*time.Second)
+	fast.staleAfter = 0 // probe every reuse
+	for i := range 3 {
+		if code, _, err := post(t, fast, srv.URL, "{}", nil); err != nil || code != 200 {
+			t.Fatalf("request %d: %d %v; want 200", i, code, err)
+		}
+		// As after a long idle period: the last exchange's deadline is over.
+		c := <-fast.idle
+		_ = c.conn.SetDeadline(time.Unix(1, 0))
+		fast.idle <- c
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections; want 1: a quiet open connection must pass the probe", n)
+	}
+}
+
 func TestH1TransportTimeoutBoundsTheExchangeAndFreesTheSlot(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
