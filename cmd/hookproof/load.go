@@ -21,6 +21,7 @@ import (
 	"github.com/hookproof/hookproof/harness"
 	"github.com/hookproof/hookproof/harness/load"
 	"github.com/hookproof/hookproof/reports"
+	"github.com/hookproof/hookproof/scenarios"
 )
 
 // loadFlags are hookproof load's own flags, beside the shared target flags.
@@ -424,7 +425,7 @@ func loadReport(cfg harness.Config, s *load.Summary, c *load.Capacity, load01 re
 		Insecure:     cfg.TLS.InsecureSkipVerify,
 		Config:       cfg,
 		Requirements: reports.Complete([]reports.RequirementResult{load01}, cfg.Profile, "not judged by hookproof load"),
-		Load:         loadSection(s),
+		Load:         scenarios.LoadSection(s),
 	}
 	if c != nil {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("capacity search: %.0f events/s, %d steps, stopped: %s", c.RPS, len(c.Steps), c.Stopped))
@@ -435,44 +436,6 @@ func loadReport(cfg harness.Config, s *load.Summary, c *load.Capacity, load01 re
 	rep.Decide(cfg.Strict)
 	reports.Scrub(rep, cfg.Secrets())
 	return rep
-}
-
-// loadSection converts the engine's summary to report.json's load part.
-// The section's main latency is the one measured from the scheduled send.
-func loadSection(s *load.Summary) *reports.LoadSection {
-	sec := &reports.LoadSection{
-		RequestedRate: s.RequestedRate, SentRate: s.SentRate, Throughput: s.Throughput, Requests: s.Requests,
-		SuccessRatio: s.SuccessRatio, LatencyMS: latencyOf(s.ResponseLatencyMS), StatusCodes: s.StatusCodes,
-		Errors: s.Errors, Retryable: s.Retryable, Lost: s.Lost, DurationS: s.DurationS,
-	}
-	service := latencyOf(s.LatencyMS)
-	sec.ServiceLatencyMS = &service
-	if sec.StatusCodes == nil {
-		sec.StatusCodes = map[string]uint64{}
-	}
-	if s.CapacityRPS > 0 {
-		c := s.CapacityRPS
-		sec.CapacityRPS = &c
-	}
-	for _, l := range s.LostEvents {
-		sec.LostEvents = append(sec.LostEvents, reports.LostEvent{EventID: l.EventID, Status: l.Status, Error: l.ErrorClass})
-	}
-	width := s.SeriesWidthS
-	for _, p := range s.Series {
-		rate := 0.0
-		if width > 0 {
-			rate = float64(p.Requests) / width
-		}
-		sec.Series = append(sec.Series, reports.SeriesPoint{T: p.TS, Rate: rate, P50: p.P50MS, P99: p.ResponseP99MS, Errors: p.Errors})
-	}
-	for _, b := range s.Histogram {
-		sec.Histogram = append(sec.Histogram, reports.Bucket{UpperMS: b.ToMS, Count: int(min(b.Count, math.MaxInt32))})
-	}
-	return sec
-}
-
-func latencyOf(q load.Quantiles) reports.LatencyMS {
-	return reports.LatencyMS{P50: q.P50, P90: q.P90, P95: q.P95, P99: q.P99, P999: q.P999, Max: q.Max}
 }
 
 // statusLine summarises answers as "200×980, 503×20, timeout×1".
