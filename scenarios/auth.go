@@ -102,21 +102,7 @@ func describeAuth(env *Env) {
 					ids = append(ids, d.EventID)
 				}
 			}
-			note("%d rejected deliveries checked through %s", len(ids), env.Probe.Describe())
-			processed := func() ([]string, error) {
-				var seen []string
-				for _, id := range ids {
-					n, err := env.Probe.Count(ctx, id)
-					if err != nil {
-						return nil, err
-					}
-					if n > 0 {
-						seen = append(seen, fmt.Sprintf("%s processed %d time(s)", id, n))
-					}
-				}
-				return seen, nil
-			}
-			Consistently(ctx, processed).WithTimeout(env.Sizes.Consistent).Should(BeEmpty(), "rejected deliveries were processed")
+			expectNoneProcessed(ctx, env, ids)
 		}, SpecTimeout(env.Config.Timeouts.Spec))
 
 		// AUTH-07: (OAuth2) a token from the client-credentials grant MUST be accepted, also after a refresh.

@@ -121,6 +121,28 @@ func expectProcessed(ctx context.Context, env *Env, id string, want int) {
 	record(reports.Evidence{Summary: fmt.Sprintf("effects probe count for %s", id), EventID: id, ProbeCount: &n, Expected: fmt.Sprint(want)})
 }
 
+// expectNoneProcessed checks, with one settling wait for all of them, that
+// no event of ids was ever processed.
+func expectNoneProcessed(ctx context.Context, env *Env, ids []string) {
+	GinkgoHelper()
+	note("%d rejected deliveries checked through %s", len(ids), env.Probe.Describe())
+	processed := func() ([]string, error) {
+		var seen []string
+		for _, id := range ids {
+			n, err := env.Probe.Count(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				seen = append(seen, fmt.Sprintf("%s processed %d time(s)", id, n))
+			}
+		}
+		return seen, nil
+	}
+	Consistently(ctx, processed).WithTimeout(env.Sizes.Consistent).WithPolling(50*time.Millisecond).
+		Should(BeEmpty(), "rejected deliveries were processed")
+}
+
 func probeCount(ctx context.Context, env *Env, id string) func() (int, error) {
 	return func() (int, error) { return env.Probe.Count(ctx, id) }
 }

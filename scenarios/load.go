@@ -85,13 +85,13 @@ func (p loadPlan) timeout(cfg harness.Config, d time.Duration) time.Duration {
 	return cfg.Timeouts.Spec + 3*d
 }
 
-// describeLoad registers the throughput checks. They run the vegeta engine
-// (harness/load) and are Serial: nothing else may share the receiver while
-// its capacity is measured.
+// describeLoad registers the throughput checks on the vegeta engine
+// (harness/load). The suite runs in one process, in order, so nothing
+// else shares the receiver while its capacity is measured.
 func describeLoad(env *Env) {
 	plan := planFor(env.Config)
 	cfg := env.Config
-	Describe("Throughput", Serial, Label("load"), func() {
+	Describe("Throughput", Label("load"), func() {
 		It("acknowledges at least 99.9 % of deliveries within the ack budget at the required rate", Checks("LOAD-01"), func(ctx SpecContext) {
 			s := runLoad(ctx, env, loadOptions(env, plan.rate, plan.constant))
 			env.setLoad(s, nil)
