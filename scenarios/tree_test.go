@@ -25,6 +25,21 @@ func TestSpecTreeCoversTheCatalogue(t *testing.T) {
 			if len(res.Requirements) != len(harness.Catalogue) {
 				t.Fatalf("%d results; want one per catalogue requirement (%d)", len(res.Requirements), len(harness.Catalogue))
 			}
+			// Specs run as declared: the run-wide checks judge every delivery
+			// of the run, so they must come after everything that delivers.
+			lines := strings.Split(strings.TrimSpace(progress.String()), "\n")
+			var order []string
+			for _, l := range lines {
+				if f := strings.Fields(l); len(f) > 2 {
+					order = append(order, f[2])
+				}
+			}
+			if n := len(order); n < 4 || strings.Join(order[n-4:], " ") != "ACK-02 ACK-04 RETRY-01 RETRY-03" {
+				t.Errorf("the run-wide checks do not run last; order ends %v", order[max(0, len(order)-6):])
+			}
+			if order[0] != "ACK-01" {
+				t.Errorf("first spec checks %s; want ACK-01 (declaration order)", order[0])
+			}
 			for _, r := range res.Requirements {
 				if r.Reason == "not selected by this run" && r.Status == reports.StatusSkipped && len(r.Evidence) == 0 && r.DurationMS == 0 {
 					// A dry run marks every spec passed; a requirement
