@@ -16,6 +16,11 @@ import (
 // results file (gob, as hookproof load --output writes, JSON or CSV).
 var ErrNotResults = errors.New("not a vegeta results file (gob, JSON or CSV)")
 
+// ErrSameAttack is wrapped by SummarizeResults when two files hold results
+// of the same attack: shards of one run have distinct attack names
+// (hookproof load --shard i/n), so these would be counted twice.
+var ErrSameAttack = errors.New("shards of one run have distinct attack names (hookproof load --shard i/n)")
+
 // ServiceLatencyNote says why a summary of results files has no latency from
 // the scheduled send: vegeta's format records when each hit actually
 // started, not when the pacer meant it to.
@@ -85,12 +90,20 @@ func SummarizeResults(cfg MetricsConfig, files ...ResultsFile) (*ResultsSummary,
 	m := NewMetrics(cfg)
 	out := &ResultsSummary{Attacks: map[string]uint64{}, Files: map[string]uint64{}}
 	urls := map[string]bool{}
+	// An attack name in two files is one shard counted twice (the same file
+	// given twice, or runs without --shard, all named "hookproof").
+	attackFile := map[string]string{}
 	for {
 		next := earliest(srcs)
 		if next == nil {
 			break
 		}
 		r := &next.head
+		if f, ok := attackFile[r.Attack]; !ok {
+			attackFile[r.Attack] = next.name
+		} else if f != next.name {
+			return nil, fmt.Errorf("%s: attack %q is also in %s: %w", next.name, r.Attack, f, ErrSameAttack)
+		}
 		// Lag 0: the schedule is not in the file (ServiceLatencyNote).
 		m.Add(r, 0)
 		out.Attacks[r.Attack]++

@@ -170,6 +170,10 @@ func TestSummarizeResultsRefusesWhatIsNotResults(t *testing.T) {
 			}
 		})
 	}
+	_, err := SummarizeResults(MetricsConfig{}, ResultsFile{Name: "one.bin", R: bytes.NewReader(good)}, ResultsFile{Name: "again.bin", R: bytes.NewReader(good)})
+	if !errors.Is(err, ErrSameAttack) || !strings.Contains(err.Error(), "again.bin") || !strings.Contains(err.Error(), "one.bin") {
+		t.Errorf("the same file twice: %v; want ErrSameAttack naming both files", err)
+	}
 	if _, err := SummarizeResults(MetricsConfig{}); err == nil {
 		t.Error("no files: no error")
 	}
