@@ -3,11 +3,18 @@ package main
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/hookproof/hookproof/harness/load"
 	"github.com/hookproof/hookproof/reports"
 )
 
@@ -227,4 +234,217 @@ func reqStatus(r *reports.Report, id string) string {
 		}
 	}
 	return ""
+}
+
+// TestReportMergeResults runs two load shards against the reference
+// receiver and merges their raw results exactly.
+func TestReportMergeResults(t *testing.T) {
+	srv := startReceiver(t)
+	dir := t.TempDir()
+	var bins, jsons []string
+	for i := range 2 {
+		bin := filepath.Join(dir, fmt.Sprintf("shard%d.bin", i))
+		rdir := filepath.Join(dir, fmt.Sprintf("shard%d", i))
+		out, errOut, code := cli(t, "load", "--target", srv.WebhookURL(), "--rate", "200", "--duration", "1s",
+			"--shard", fmt.Sprintf("%d/2", i), "--output", bin, "--report-dir", rdir)
+		if code != exitOK {
+			t.Fatalf("load shard %d/2: exit %d\n%s%s", i, code, out, errOut)
+		}
+		bins = append(bins, bin)
+		jsons = append(jsons, filepath.Join(rdir, reports.FileJSON))
+	}
+	// What one Metrics makes of both files, read here without the code
+	// under test.
+	direct := load.NewMetrics(load.MetricsConfig{})
+	attacks := map[string]int{}
+	for _, b := range bins {
+		f, err := os.Open(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := vegeta.NewDecoder(f)
+		for {
+			var r vegeta.Result
+			if err := dec.Decode(&r); err != nil {
+				if !errors.Is(err, io.EOF) {
+					t.Fatal(err)
+				}
+				break
+			}
+			direct.Add(&r, 0)
+			attacks[r.Attack]++
+		}
+		f.Close()
+	}
+	want := direct.Summary()
+	if len(attacks) != 2 || want.Requests != 200 {
+		t.Fatalf("shard files hold %d results of attacks %v; want 200 of two attacks", want.Requests, attacks)
+	}
+	var naive []*reports.Report
+	for _, j := range jsons {
+		r, err := reports.Read(j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		naive = append(naive, r)
+	}
+
+	t.Run("exact union passes", func(t *testing.T) {
+		out, errOut, code := cli(t, "report", "merge", "--results", bins[0], "--results", bins[1], "--rate", "200")
+		noStackTrace(t, out, errOut)
+		if code != exitOK {
+			t.Fatalf("exit %d\n%s", code, errOut)
+		}
+		r, err := reports.Decode([]byte(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := r.Load
+		if l == nil || l.Requests != naive[0].Load.Requests+naive[1].Load.Requests || l.Requests != 200 || l.Shards != 2 || l.RequestedRate != 200 {
+			t.Fatalf("load section %+v; want 200 requests (the sum) from 2 shards at 200/s", l)
+		}
+		if l.LatencyMS.P50 != want.LatencyMS.P50 || l.LatencyMS.P99 != want.LatencyMS.P99 || l.LatencyMS.P999 != want.LatencyMS.P999 || l.LatencyMS.Max != want.LatencyMS.Max {
+			t.Errorf("latency %+v; want the union's %+v", l.LatencyMS, want.LatencyMS)
+		}
+		for _, n := range naive {
+			// The union's service p99 lies between the shards' own.
+			if sl := n.Load.ServiceLatencyMS; sl == nil || l.LatencyMS.Max > max(sl.Max, l.LatencyMS.Max) {
+				t.Errorf("shard report lacks a service latency, or the union's max exceeds every shard's")
+			}
+		}
+		if r.Verdict != reports.VerdictPass || reqStatus(r, "LOAD-01") != reports.StatusPassed {
+			t.Errorf("verdict %s, LOAD-01 %s; want pass, passed", r.Verdict, reqStatus(r, "LOAD-01"))
+		}
+		notes := strings.Join(r.Notes, "\n")
+		for _, w := range []string{"hookproof-shard-0-of-2", "hookproof-shard-1-of-2", "actual send"} {
+			if !strings.Contains(notes, w) {
+				t.Errorf("notes lack %q:\n%s", w, notes)
+			}
+		}
+		if r.Target != naive[0].Target {
+			t.Errorf("target %q; want the shards' %q", r.Target, naive[0].Target)
+		}
+	})
+
+	t.Run("with the shard reports", func(t *testing.T) {
+		out, errOut, code := cli(t, "report", "merge", "--from", jsons[0], "--from", jsons[1], "--results", bins[0], "--results", bins[1])
+		if code != exitOK {
+			t.Fatalf("exit %d\n%s", code, errOut)
+		}
+		r, err := reports.Decode([]byte(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Load.Requests != 200 || r.Load.LatencyMS.P99 != want.LatencyMS.P99 || len(r.Requirements) != len(naive[0].Requirements) {
+			t.Errorf("requests %d, p99 %g, %d requirements; want 200, %g, %d", r.Load.Requests, r.Load.LatencyMS.P99, len(r.Requirements), want.LatencyMS.P99, len(naive[0].Requirements))
+		}
+		if notes := strings.Join(r.Notes, "\n"); strings.Contains(notes, "an exact merge needs the raw results") || !strings.Contains(notes, "merged from 2 reports") {
+			t.Errorf("notes still call the load percentiles upper bounds:\n%s", strings.Join(r.Notes, "\n"))
+		}
+	})
+
+	t.Run("one shard says so", func(t *testing.T) {
+		out, errOut, code := cli(t, "report", "merge", "--results", bins[0])
+		if code != exitOK {
+			t.Fatalf("exit %d\n%s", code, errOut)
+		}
+		if !strings.Contains(out, "only 1 of 2 shards") {
+			t.Errorf("the report does not say a shard is missing:\n%s", out)
+		}
+	})
+
+	t.Run("p99 over the budget fails", func(t *testing.T) {
+		out, errOut, code := cli(t, "report", "merge", "--results", bins[0], "--results", bins[1], "--ack-budget", "1ns", "--format", "md")
+		if code != exitFailed {
+			t.Fatalf("exit %d; want %d\n%s", code, exitFailed, errOut)
+		}
+		if !strings.Contains(out, "LOAD-01") || !strings.Contains(errOut, "LOAD-01") {
+			t.Errorf("neither output says LOAD-01 failed:\n%s\n%s", out, errOut)
+		}
+	})
+
+	t.Run("bad input exits 2 naming the file", func(t *testing.T) {
+		tmp := t.TempDir()
+		notes := filepath.Join(tmp, "notes.txt")
+		if err := os.WriteFile(notes, []byte("hello, world\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name string
+			args []string
+			want []string
+		}{
+			{"not results", []string{"--results", bins[0], "--results", notes}, []string{"notes.txt", "not a vegeta results file"}},
+			{"report as results", []string{"--results", jsons[0]}, []string{"report.json", "not a vegeta results file"}},
+			{"missing", []string{"--results", filepath.Join(tmp, "nope.bin")}, []string{"--results", "nope.bin"}},
+			{"same shard twice", []string{"--results", bins[0], "--results", bins[0]}, []string{"shard0.bin", "distinct attack names"}},
+			{"bad budget", []string{"--results", bins[0], "--ack-budget", "0s"}, []string{"--ack-budget"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				out, errOut, code := cli(t, append([]string{"report", "merge"}, tc.args...)...)
+				noStackTrace(t, out, errOut)
+				if code != exitUsage {
+					t.Fatalf("exit %d; want %d\n%s%s", code, exitUsage, out, errOut)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(errOut, w) {
+						t.Errorf("stderr lacks %q:\n%s", w, errOut)
+					}
+				}
+			})
+		}
+	})
+}
+
+// TestReportMergeResultsIsExactWhereMaxIsNot merges two crafted shard
+// files whose union p90 is neither shard's: the naive max over shards
+// would report the slow shard's p90.
+func TestReportMergeResultsIsExactWhereMaxIsNot(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Now().Add(-time.Minute)
+	lat := []func(int) time.Duration{
+		func(i int) time.Duration { return 2 * time.Millisecond },
+		func(i int) time.Duration {
+			if i%5 == 0 {
+				return 400 * time.Millisecond // 20 %: shard 1's p90 is slow
+			}
+			return 20 * time.Millisecond
+		},
+	}
+	var paths []string
+	var p90s []float64
+	for k := range 2 {
+		path := filepath.Join(dir, fmt.Sprintf("s%d.bin", k))
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc := vegeta.NewEncoder(f)
+		m := load.NewMetrics(load.MetricsConfig{})
+		for i := range 500 {
+			r := vegeta.Result{Attack: fmt.Sprintf("hookproof-shard-%d-of-2", k), Seq: uint64(i), Code: 200,
+				Timestamp: start.Add(time.Duration(i) * 10 * time.Millisecond), Latency: lat[k](i), URL: "http://127.0.0.1:9/webhook"}
+			if err := enc.Encode(&r); err != nil {
+				t.Fatal(err)
+			}
+			m.Add(&r, 0)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, path)
+		p90s = append(p90s, m.Summary().LatencyMS.P90)
+	}
+	out, errOut, code := cli(t, "report", "merge", "--results", paths[0], "--results", paths[1])
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	r, err := reports.Decode([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Union: 10 % of hits at 400 ms, so p90 is a 20 ms hit.
+	if got := r.Load.LatencyMS.P90; got < 19 || got > 21 || got == max(p90s[0], p90s[1]) {
+		t.Errorf("merged p90 %g ms; want ~20 (the union's), not the naive max %g", got, max(p90s[0], p90s[1]))
+	}
 }

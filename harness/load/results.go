@@ -92,7 +92,7 @@ func SummarizeResults(cfg MetricsConfig, files ...ResultsFile) (*ResultsSummary,
 	urls := map[string]bool{}
 	// An attack name in two files is one shard counted twice (the same file
 	// given twice, or runs without --shard, all named "hookproof").
-	attackFile := map[string]string{}
+	attackFile := map[string]*resultsSource{}
 	for {
 		next := earliest(srcs)
 		if next == nil {
@@ -100,9 +100,9 @@ func SummarizeResults(cfg MetricsConfig, files ...ResultsFile) (*ResultsSummary,
 		}
 		r := &next.head
 		if f, ok := attackFile[r.Attack]; !ok {
-			attackFile[r.Attack] = next.name
-		} else if f != next.name {
-			return nil, fmt.Errorf("%s: attack %q is also in %s: %w", next.name, r.Attack, f, ErrSameAttack)
+			attackFile[r.Attack] = next
+		} else if f != next {
+			return nil, fmt.Errorf("%s: attack %q is also in %s: %w", next.name, r.Attack, f.name, ErrSameAttack)
 		}
 		// Lag 0: the schedule is not in the file (ServiceLatencyNote).
 		m.Add(r, 0)
