@@ -21,6 +21,8 @@ type Generator struct {
 	rng     *rand.Rand
 	clock   int64  // Unix seconds of the latest event_at; only moves forward
 	scratch []byte // the data object of the event being built
+	// now, when set, stamps event_at from the wall clock (see NewLiveGenerator).
+	now func() time.Time
 }
 
 // generatorEpoch (2025-01-01T00:00:00Z) anchors generated timestamps in the
@@ -32,6 +34,18 @@ const generatorEpoch = 1735689600
 func NewGenerator(seed int64) *Generator {
 	g := &Generator{rng: rand.New(rand.NewPCG(uint64(seed), 0x853c49e6748fea9b))}
 	g.clock = generatorEpoch + g.rng.Int64N(400*86400)
+	return g
+}
+
+// NewLiveGenerator is NewGenerator for events sent now: event_at is the
+// wall clock minus up to 3 s, as RiskOS stamps an event it is delivering,
+// instead of a synthetic clock in 2025-2026 that advances 1.5 s per event.
+// A receiver may refuse events that are implausibly old or in the future
+// (a replay guard), and it would be right to. Everything but event_at is
+// still deterministic for a seed.
+func NewLiveGenerator(seed int64, now func() time.Time) *Generator {
+	g := NewGenerator(seed)
+	g.now = now
 	return g
 }
 
@@ -86,7 +100,11 @@ func (g *Generator) stamp(sec int64) stamp {
 // appendEvent builds one event: the data object first (in scratch), then the
 // envelope around it in one of a few key orders.
 func (g *Generator) appendEvent(dst []byte, eventType string) (string, time.Time, []byte) {
-	g.clock += g.rng.Int64N(4)
+	if step := g.rng.Int64N(4); g.now != nil {
+		g.clock = g.now().Unix() - step
+	} else {
+		g.clock += step
+	}
 	at := g.stamp(g.clock)
 	var idbuf [38]byte
 	qid := appendUUIDv4(idbuf[:0], g.rng.Uint64(), g.rng.Uint64())

@@ -94,7 +94,7 @@ func SizesFor(profile string) Sizes {
 
 // NewEnv prepares an Env for cfg; sender, probe and the rest are set by the caller.
 func NewEnv(cfg harness.Config) *Env {
-	return &Env{Config: cfg, Sizes: SizesFor(cfg.Profile), gen: harness.NewGenerator(cfg.Seed)}
+	return &Env{Config: cfg, Sizes: SizesFor(cfg.Profile), gen: harness.NewLiveGenerator(cfg.Seed, time.Now)}
 }
 
 // eventTypes is the subscribed types: the configured list, or every type.

@@ -286,7 +286,7 @@ func newIDLog(size int) *idLog {
 
 // source wraps the default generator so that every id it makes is logged.
 func (l *idLog) source(seed int64) load.EventSource {
-	return loggedSource{src: harness.NewGenerator(seed), log: l}
+	return loggedSource{src: harness.NewLiveGenerator(seed, time.Now), log: l}
 }
 
 func (l *idLog) add(id string) {

@@ -77,7 +77,7 @@ func runSend(cmd *cobra.Command, cfg harness.Config, o sendOptions) error {
 	if err != nil {
 		return err
 	}
-	g := harness.NewGenerator(o.seed)
+	g := harness.NewLiveGenerator(o.seed, time.Now)
 	for range o.count {
 		ev, err := g.Event(o.event)
 		if err != nil {

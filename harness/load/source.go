@@ -1,7 +1,11 @@
 package load
 
-import "github.com/hookproof/hookproof/harness"
+import (
+	"time"
+
+	"github.com/hookproof/hookproof/harness"
+)
 
 // defaultSource is the event source used when Options.NewSource is nil:
 // harness's seeded generator of schema-valid events.
-func defaultSource(seed int64) EventSource { return harness.NewGenerator(seed) }
+func defaultSource(seed int64) EventSource { return harness.NewLiveGenerator(seed, time.Now) }
