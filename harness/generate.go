@@ -38,7 +38,7 @@ func NewGenerator(seed int64) *Generator {
 }
 
 // NewLiveGenerator is NewGenerator for events sent now: event_at is the
-// wall clock minus up to 3 s, as RiskOS stamps an event it is delivering,
+// wall clock minus 1 to 5 s, as RiskOS stamps an event it is delivering,
 // instead of a synthetic clock in 2025-2026 that advances 1.5 s per event.
 // A receiver may refuse events that are implausibly old or in the future
 // (a replay guard), and it would be right to. Everything but event_at is
@@ -101,7 +101,7 @@ func (g *Generator) stamp(sec int64) stamp {
 // envelope around it in one of a few key orders.
 func (g *Generator) appendEvent(dst []byte, eventType string) (string, time.Time, []byte) {
 	if step := g.rng.Int64N(4); g.now != nil {
-		g.clock = g.now().Unix() - step
+		g.clock = g.now().Unix() - step - 1 // the fraction stamp adds up to 1 s
 	} else {
 		g.clock += step
 	}
