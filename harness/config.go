@@ -85,6 +85,9 @@ type EffectsConfig struct {
 	File  string `yaml:"file" json:"file,omitempty"`
 	SQL   Secret `yaml:"sql" json:"sql,omitempty"` // a DSN may carry a password
 	Query string `yaml:"query" json:"query,omitempty"`
+	// Auth sends the delivery credentials with effects-URL requests, for
+	// receivers that protect their effects endpoint like their webhook.
+	Auth bool `yaml:"auth" json:"auth,omitempty"`
 }
 
 // Configured reports whether any probe is set.

@@ -34,6 +34,8 @@ const maxProbeBody = 64 << 10
 type HTTPProbe struct {
 	URL    string
 	Client *http.Client
+	// Authorizer, when set, authenticates probe requests like deliveries.
+	Authorizer Authorizer
 }
 
 // Describe implements Probe.
@@ -53,6 +55,11 @@ func (p *HTTPProbe) Count(ctx context.Context, eventID string) (int, error) {
 		return 0, fmt.Errorf("%w: %v", ErrProbe, err)
 	}
 	req.Header.Set("User-Agent", UserAgent())
+	if p.Authorizer != nil {
+		if err := p.Authorizer.Authorize(ctx, req); err != nil {
+			return 0, fmt.Errorf("%w: authorizing: %w", ErrProbe, err)
+		}
+	}
 	client := p.Client
 	if client == nil {
 		client = http.DefaultClient

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
 	"github.com/hookproof/hookproof/fakes/receiver"
@@ -53,6 +54,7 @@ and implies --strict, so a fault that breaks only SHOULD requirements still exit
 	cf.str("label-filter", "Ginkgo label filter, e.g. 'area:auth' or 'req:ACK-01 || req:IDEM-03'", func(c *harness.Config, v string) error { c.LabelFilter = v; return nil })
 	cf.str("report-dir", "write report.json, junit.xml, summary.md and report.html here", func(c *harness.Config, v string) error { c.ReportDir = v; return nil })
 	cf.str("effects-url", "effects probe: GET URL?event_id=ID answers {\"event_id\":ID,\"count\":N}", func(c *harness.Config, v string) error { c.Effects.URL = v; return nil })
+	cf.boolean("effects-auth", "send the delivery credentials with effects-URL requests too", func(c *harness.Config, v bool) { c.Effects.Auth = v })
 	cf.str("effects-file", "effects probe: a file the receiver appends one processed event_id per line to", func(c *harness.Config, v string) error { c.Effects.File = v; return nil })
 	cf.secret("effects-sql", "effects probe: PostgreSQL DSN, e.g. postgres://user:pass@host/db (env HOOKPROOF_EFFECTS_SQL)", func(c *harness.Config, s harness.Secret) { c.Effects.SQL = s })
 	cf.str("effects-query", "with --effects-sql: query counting processings of event_id $1, e.g. 'SELECT count(*) FROM processed WHERE event_id = $1'", func(c *harness.Config, v string) error { c.Effects.Query = v; return nil })
@@ -156,7 +158,11 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 	env.Sender, env.Authorizer = sender, auth
 	switch {
 	case cfg.Effects.URL != "":
-		env.Probe = &harness.HTTPProbe{URL: cfg.Effects.URL, Client: client}
+		probe := &harness.HTTPProbe{URL: cfg.Effects.URL, Client: client}
+		if cfg.Effects.Auth {
+			probe.Authorizer = auth
+		}
+		env.Probe = probe
 	case cfg.Effects.File != "":
 		env.Probe = &harness.FileProbe{Path: cfg.Effects.File}
 	case cfg.Effects.SQL.IsSet():
@@ -166,6 +172,11 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 		}
 		defer p.Close()
 		env.Probe = p
+	}
+	if env.Probe != nil && ctx.Err() == nil {
+		if err := checkProbe(ctx, env.Probe); err != nil {
+			return usageErr(err)
+		}
 	}
 
 	color := useColor(o.color, stdout)
@@ -241,6 +252,23 @@ func buildReport(cfg harness.Config, env *scenarios.Env, res *scenarios.Result) 
 	}
 	rep.Decide(cfg.Strict)
 	return rep
+}
+
+// checkProbe asks the probe about an event_id nothing was ever sent with:
+// it must answer 0. A probe that cannot answer would otherwise turn every
+// idempotency check into a failure blamed on the receiver.
+func checkProbe(ctx context.Context, p harness.Probe) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	id := "hookproof-probe-check-" + uuid.NewString()
+	n, err := p.Count(ctx, id)
+	switch {
+	case err != nil:
+		return fmt.Errorf("the effects probe does not answer (%s): %w (check --effects-url/--effects-file/--effects-sql; --effects-auth sends the delivery credentials to an effects URL)", p.Describe(), err)
+	case n != 0:
+		return fmt.Errorf("the effects probe (%s) counts %d processings of %s, an event_id never sent: it cannot tell duplicates apart", p.Describe(), n, id)
+	}
+	return nil
 }
 
 // reachable fails fast, with one clear line, when nothing listens at the
