@@ -110,6 +110,7 @@ func expectProcessedOnce(ctx context.Context, env *Env, id string) {
 
 func expectProcessed(ctx context.Context, env *Env, id string, want int) {
 	GinkgoHelper()
+	settle(ctx, env)
 	count := probeCount(ctx, env, id)
 	if want > 0 {
 		Eventually(ctx, count).WithTimeout(env.Config.Timeouts.Settle).WithPolling(50*time.Millisecond).
@@ -121,10 +122,28 @@ func expectProcessed(ctx context.Context, env *Env, id string, want int) {
 	record(reports.Evidence{Summary: fmt.Sprintf("effects probe count for %s", id), EventID: id, ProbeCount: &n, Expected: fmt.Sprint(want)})
 }
 
+// settle is a barrier before reading counts: it delivers one more valid
+// event and waits until the probe shows it processed. A receiver that
+// processes in arrival order (a queue, one worker) has then processed
+// everything sent before it, so a late duplicate or a rejected request
+// processed after all shows in the counts that follow, however slow the
+// receiver; the short Consistently window after it catches what a
+// concurrent processor still finishes.
+func settle(ctx context.Context, env *Env) {
+	GinkgoHelper()
+	d := env.delivery("", "settle")
+	a := env.Sender.Send(ctx, d)
+	Expect(a.Acked()).To(BeTrue(), "the settling event %s was not acknowledged: %s", d.EventID, answer(a))
+	Eventually(ctx, probeCount(ctx, env, d.EventID)).WithTimeout(env.Config.Timeouts.Settle).WithPolling(50*time.Millisecond).
+		Should(BeNumerically(">=", 1), "effects did not settle: the settling event %s was not processed within %s (%s); raise --settle for a slow receiver",
+			d.EventID, env.Config.Timeouts.Settle, env.Probe.Describe())
+}
+
 // expectNoneProcessed checks, with one settling wait for all of them, that
 // no event of ids was ever processed.
 func expectNoneProcessed(ctx context.Context, env *Env, ids []string) {
 	GinkgoHelper()
+	settle(ctx, env)
 	note("%d rejected deliveries checked through %s", len(ids), env.Probe.Describe())
 	processed := func() ([]string, error) {
 		var seen []string
