@@ -2,10 +2,12 @@ package harness
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -226,5 +228,58 @@ func (c Config) Secrets() []string {
 	if c.Effects.SQL.IsSet() {
 		s = append(s, c.Effects.SQL.Reveal())
 	}
+	// A static header may carry an API key; its value is a secret when
+	// its name says so, as for redaction.
+	for _, h := range c.Headers {
+		if IsSensitiveName(h.Name) && h.Value != "" {
+			s = append(s, h.Value)
+		}
+	}
+	// A URL may carry credentials in its userinfo or, under any name, in
+	// its query: values long enough to be keys are treated as secrets.
+	for _, raw := range []string{c.Target, c.Effects.URL, c.Auth.OAuth2.TokenURL} {
+		s = append(s, urlSecrets(raw)...)
+	}
 	return s
+}
+
+// minQuerySecret is the shortest query value treated as a secret: shorter
+// ones ("1", "true", "v2") are not keys, and scrubbing them would garble
+// every report.
+const minQuerySecret = 8
+
+func urlSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil || raw == "" {
+		return nil
+	}
+	var s []string
+	if u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			s = append(s, p)
+		} else if name := u.User.Username(); name != "" {
+			s = append(s, name) // https://TOKEN@host
+		}
+	}
+	for _, vs := range u.Query() {
+		for _, v := range vs {
+			if len(v) >= minQuerySecret {
+				s = append(s, v)
+			}
+		}
+	}
+	return s
+}
+
+// MarshalJSON redacts the value of a header whose name marks a credential,
+// so a config snapshot in a report never shows it.
+func (h Header) MarshalJSON() ([]byte, error) {
+	v := h.Value
+	if IsSensitiveName(h.Name) && v != "" {
+		v = Redacted
+	}
+	return json.Marshal(struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	}{h.Name, v})
 }
