@@ -89,7 +89,7 @@ func TestScrubIgnoresShortSecretsAndIsIdempotent(t *testing.T) {
 
 func TestScrubConfigKeepsOrderAndIsValidJSON(t *testing.T) {
 	cfg := harness.DefaultConfig()
-	cfg.Headers = []harness.Header{{Name: "X-Key-Id", Value: "k-SENTINEL-123 <&>"}}
+	cfg.Headers = []harness.Header{{Name: "X-Trace-Context", Value: "k-SENTINEL-123 <&>"}} // not a credential by name: only Scrub can remove it
 	r := &Report{Config: cfg}
 	Scrub(r, []string{"k-SENTINEL-123"})
 	var b bytes.Buffer
