@@ -125,6 +125,7 @@ func (e *Env) event(t string) harness.Event {
 func (e *Env) delivery(t, check string) riskos.Delivery {
 	d := riskos.DeliveryOf(e.event(t))
 	d.Label = validLabel + check
+	d.URL = e.Config.Target // explicit, so evidence names it
 	return d
 }
 
@@ -133,6 +134,7 @@ func (e *Env) delivery(t, check string) riskos.Delivery {
 func (e *Env) forged(check string) riskos.Delivery {
 	d := riskos.DeliveryOf(e.event(""))
 	d.Label = check
+	d.URL = e.Config.Target
 	return d
 }
 

@@ -33,6 +33,12 @@ func describeTLS(env *Env) {
 				tls.VersionName(state.Version), tls.CipherSuiteName(state.CipherSuite), state.PeerCertificates[0].DNSNames,
 				state.PeerCertificates[0].Issuer.CommonName, state.PeerCertificates[0].NotAfter.Format(time.DateOnly))})
 			Expect(state.Version).To(BeNumerically(">=", tls.VersionTLS12), "negotiated %s", tls.VersionName(state.Version))
+			By("offering only TLS 1.0 and 1.1")
+			legacy, err := handshakeUpTo(ctx, u, env.Config.TLS.CACert, tls.VersionTLS11)
+			if err == nil {
+				Fail(fmt.Sprintf("the endpoint accepts %s when a client offers nothing newer: TLS 1.0/1.1 must be refused", tls.VersionName(legacy.Version)))
+			}
+			note("a handshake offering only TLS 1.0/1.1 was refused: %v", err)
 		}, SpecTimeout(env.Config.Timeouts.Spec))
 
 		// TLS-02: plain HTTP SHOULD NOT be served on the production endpoint.
@@ -60,6 +66,10 @@ func describeTLS(env *Env) {
 			switch {
 			case strings.Contains(string(body), "HTTP request to an HTTPS server"):
 				return // a TLS listener refusing plaintext
+			case resp.StatusCode == http.StatusBadRequest && u.Port() != "":
+				// The explicit port is the TLS port: nginx, Envoy and others
+				// answer plaintext on it with 400, each in its own words.
+				return
 			case resp.StatusCode >= 300 && resp.StatusCode < 400 && loc != nil && loc.Scheme == "https":
 				return // redirecting to HTTPS is the accepted practice
 			}
@@ -72,6 +82,11 @@ func describeTLS(env *Env) {
 // roots plus --ca-cert, whatever --insecure-skip-verify says: TLS-01 judges
 // the certificate, not hookproof's delivery settings.
 func handshake(ctx context.Context, u *url.URL, caFile string) (tls.ConnectionState, error) {
+	return handshakeUpTo(ctx, u, caFile, 0)
+}
+
+// handshakeUpTo is handshake offering versions up to maxVersion (0: all).
+func handshakeUpTo(ctx context.Context, u *url.URL, caFile string, maxVersion uint16) (tls.ConnectionState, error) {
 	roots, err := x509.SystemCertPool()
 	if err != nil {
 		roots = x509.NewCertPool()
@@ -89,7 +104,7 @@ func handshake(ctx context.Context, u *url.URL, caFile string) (tls.ConnectionSt
 	if u.Port() == "" {
 		host = net.JoinHostPort(u.Hostname(), "443")
 	}
-	d := tls.Dialer{Config: &tls.Config{RootCAs: roots, ServerName: u.Hostname(), MinVersion: tls.VersionTLS10}}
+	d := tls.Dialer{Config: &tls.Config{RootCAs: roots, ServerName: u.Hostname(), MinVersion: tls.VersionTLS10, MaxVersion: maxVersion}}
 	conn, err := d.DialContext(ctx, "tcp", host)
 	if err != nil {
 		return tls.ConnectionState{}, err

@@ -22,7 +22,7 @@ func describeValidation(env *Env) {
 			byReq[h.Requirement] = append(byReq[h.Requirement], h)
 		}
 		deliver := func(ctx SpecContext, h riskos.Hostile) (riskos.Delivery, harness.Attempt) {
-			d := riskos.Delivery{EventID: eventIDOf(h.Body), Body: h.Body, ContentType: h.ContentType, Label: h.Requirement}
+			d := riskos.Delivery{EventID: eventIDOf(h.Body), Body: h.Body, ContentType: h.ContentType, Label: h.Requirement, URL: env.Config.Target}
 			if h.Requirement == "VAL-06" {
 				// Extra fields leave a valid event valid: RETRY-01 judges
 				// its answer. An unknown event_type (VAL-05) is not a
