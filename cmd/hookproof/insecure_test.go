@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,7 +41,7 @@ func TestInsecureSkipVerifyAppliesEverywhere(t *testing.T) {
 	srv.StartTLS(leaf)
 	t.Cleanup(srv.Close)
 
-	certify := func(extra ...string) (*reports.Report, string, int) {
+	certify := func(t *testing.T, extra ...string) (*reports.Report, string, int) {
 		dir := t.TempDir()
 		args := append([]string{"certify", "--target", srv.WebhookURL(), "--effects-url", srv.EffectsURL(),
 			"--auth", "oauth2", "--oauth2-token-url", issuer.TokenURL(), "--oauth2-client-id", "riskos", "--oauth2-client-secret", "cs-untrusted-1",
@@ -56,7 +57,7 @@ func TestInsecureSkipVerifyAppliesEverywhere(t *testing.T) {
 	}
 
 	t.Run("with --insecure-skip-verify", func(t *testing.T) {
-		rep, out, code := certify("--insecure-skip-verify")
+		rep, out, code := certify(t, "--insecure-skip-verify")
 		if code != exitOK {
 			t.Fatalf("exit %d; want 0\n%s", code, out)
 		}
@@ -70,12 +71,26 @@ func TestInsecureSkipVerifyAppliesEverywhere(t *testing.T) {
 		}
 	})
 	t.Run("without it", func(t *testing.T) {
-		rep, out, code := certify()
-		if code != exitFailed {
-			t.Fatalf("exit %d; want 1\n%s", code, out)
+		// Nothing trusts these certificates: the effects probe, checked
+		// before the run, is the first to say so, and the run stops there
+		// as a configuration error instead of failing the receiver.
+		args := []string{"certify", "--target", srv.WebhookURL(), "--effects-url", srv.EffectsURL(),
+			"--auth", "oauth2", "--oauth2-token-url", issuer.TokenURL(), "--oauth2-client-id", "riskos", "--oauth2-client-secret", "cs-untrusted-1",
+			"--label-filter", "req:ACK-01", "--color", "never"}
+		out, errOut, code := cli(t, args...)
+		if code != exitUsage || !strings.Contains(errOut, "effects probe does not answer") || !strings.Contains(errOut, "certificate") {
+			t.Errorf("exit %d; want 2 with the probe's certificate error\n%s%s", code, out, errOut)
 		}
-		if r := requirement(t, rep, "ACK-01"); r.Status != reports.StatusFailed {
-			t.Errorf("ACK-01 is %s; want failed (nothing trusts these certificates)", r.Status)
+		// Without a probe, the deliveries (and the token fetch) fail instead.
+		dir := t.TempDir()
+		args = append(slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "--effects-url" || a == srv.EffectsURL() }), "--report-dir", dir)
+		_, _, code = cli(t, args...)
+		rep, err := reports.Read(filepath.Join(dir, "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := requirement(t, rep, "ACK-01"); code != exitFailed || r.Status != reports.StatusFailed {
+			t.Errorf("exit %d, ACK-01 %s; want 1, failed", code, r.Status)
 		}
 	})
 }
