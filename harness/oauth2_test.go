@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/hookproof/hookproof/internal/fakeclock"
 	"io"
 	"log"
 	"net/http"
@@ -30,27 +31,10 @@ const (
 	testSecret = "s3cr3t/VALUE+with=chars"
 )
 
-// fakeClock is an injectable clock the test moves by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// fakeClock is a settable clock the test moves by hand.
+type fakeClock = fakeclock.Clock
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newFakeClock() *fakeClock { return fakeclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) }
 
 func testOAuth2Config(style string) AuthConfig {
 	return AuthConfig{Type: AuthOAuth2, OAuth2: OAuth2Config{

@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"errors"
+	"github.com/hookproof/hookproof/internal/fakeclock"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -90,7 +91,7 @@ func TestVerifierClockLeeway(t *testing.T) {
 	}
 
 	// A verifier whose clock runs slightly behind the issuer's still accepts.
-	behind := &fakeClock{t: clock.Now().Add(-DefaultLeeway + time.Second)}
+	behind := fakeclock.New(clock.Now().Add(-DefaultLeeway + time.Second))
 	vb := newTestVerifier(iss, behind, nil)
 	fresh, _ := iss.Mint(TokenValid, testClient)
 	if _, err := vb.Verify(t.Context(), fresh); err != nil {
