@@ -113,6 +113,10 @@ type Config struct {
 	LabelFilter    string        `yaml:"label_filter" json:"label_filter,omitempty"`
 	Strict         bool          `yaml:"strict" json:"strict,omitempty"`
 	Seed           int64         `yaml:"seed" json:"seed"`
+	// AllowRemoteLoad lets the load checks and hookproof load send to a
+	// target that is not on loopback; without it they refuse (load) or are
+	// skipped (certify), so load never leaves the machine by accident.
+	AllowRemoteLoad bool `yaml:"allow_remote_load" json:"allow_remote_load,omitempty"`
 	// BodyLimit is the body size a receiver must refuse beyond (VAL-03).
 	BodyLimit int64 `yaml:"body_limit" json:"body_limit"`
 	// RequiredRate is LOAD-01's rate in events/s; LoadDuration its duration.

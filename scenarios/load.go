@@ -92,6 +92,11 @@ func describeLoad(env *Env) {
 	plan := planFor(env.Config)
 	cfg := env.Config
 	Describe("Throughput", Label("load"), func() {
+		BeforeEach(func() {
+			if !env.Config.AllowRemoteLoad && !load.IsLoopback(cfg.Target) {
+				Skip("the load checks send sustained traffic: they run against a remote receiver only with --allow-remote-load")
+			}
+		})
 		It("acknowledges at least 99.9 % of deliveries within the ack budget at the required rate", Checks("LOAD-01"), func(ctx SpecContext) {
 			s := runLoad(ctx, env, loadOptions(env, plan.rate, plan.constant))
 			env.setLoad(s, nil)
@@ -191,7 +196,8 @@ func describeLoad(env *Env) {
 // loadOptions are the engine options every check shares; rate and d of 0
 // leave them to the caller (the capacity search sets its own per step).
 func loadOptions(env *Env, rate float64, d time.Duration) load.Options {
-	return load.Options{Rate: rate, Duration: d, Seed: env.Config.Seed, EventTypes: env.eventTypes()}
+	return load.Options{Rate: rate, Duration: d, Seed: env.Config.Seed, EventTypes: env.eventTypes(),
+		AllowNonLoopback: env.Config.AllowRemoteLoad}
 }
 
 // runLoad runs the engine once and records its figures as evidence.

@@ -67,6 +67,7 @@ and implies --strict, so a fault that breaks only SHOULD requirements still exit
 	cf.duration("settle", "how long processing may take to show in the effects probe (default 5s)", func(c *harness.Config, v time.Duration) { c.Timeouts.Settle = v })
 	cf.duration("ack-budget", "p99 ack latency a receiver must meet (default 500ms)", func(c *harness.Config, v time.Duration) { c.Timeouts.AckBudget = v })
 	cf.int64v("body-limit", "the body size (bytes) the receiver must refuse beyond, for VAL-03 (default 1048576)", func(c *harness.Config, v int64) { c.BodyLimit = v })
+	cf.boolean("allow-remote-load", "run the load checks (LOAD-01..04, RETRY-02) against a target that is not on loopback", func(c *harness.Config, v bool) { c.AllowRemoteLoad = v })
 	cf.boolean("strict", "fail the run on SHOULD failures too", func(c *harness.Config, v bool) { c.Strict = v })
 	cf.int64v("seed", "generator and spec-order seed (default: time-based)", func(c *harness.Config, v int64) { c.Seed = v })
 

@@ -176,17 +176,25 @@ func checkTarget(raw string, allowAny bool) error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return errors.New("not an absolute http(s) URL") // never echo: it may carry userinfo
 	}
-	if allowAny {
+	if allowAny || IsLoopback(raw) {
 		return nil
+	}
+	return fmt.Errorf("host %q is not loopback; load runs only against loopback unless --allow-remote-load is given", u.Hostname())
+}
+
+// IsLoopback reports whether a target URL names this machine (localhost
+// or a loopback address).
+func IsLoopback(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
 	}
 	host := u.Hostname()
 	if host == "localhost" {
-		return nil
+		return true
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return fmt.Errorf("host %q is not loopback; set AllowNonLoopback to load a remote receiver", host)
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // attackName is the vegeta attack name of a shard, distinct per shard so
