@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -44,7 +45,13 @@ func startDemo(cfg *harness.Config, authGiven bool, faults []receiver.Fault, sta
 		}
 	}
 	d := &demo{}
-	opts := receiver.Options{Auth: cfg.Auth, Faults: faults, StateFile: filepath.Join(stateDir, "dedupe.state")}
+	// The demo is sized like a modest production receiver, 250 events/s
+	// (one worker, 4 ms of work per event, a queue of 50): five times the
+	// required 50/s, so the load checks pass, yet a burst at the
+	// catalogue's 10× spike overloads it and the overload checks (RETRY-02,
+	// RETRY-03) see it shed with 503 + Retry-After.
+	opts := receiver.Options{Auth: cfg.Auth, Faults: faults, StateFile: filepath.Join(stateDir, "dedupe.state"),
+		Workers: 1, WorkDuration: 4 * time.Millisecond, QueueSize: 50}
 	if a.Type == harness.AuthOAuth2 {
 		if a.OAuth2.ClientID == "" {
 			a.OAuth2.ClientID = "hookproof-demo"
