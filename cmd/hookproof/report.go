@@ -310,7 +310,9 @@ func withResults(rep *reports.Report, rs *load.ResultsSummary, o reportOptions) 
 		fmt.Sprintf("load section merged exactly from the raw results of %d shards (%s); %s; lost events are counted but not named, raw results hold no event_id", len(rs.Files), strings.Join(rs.AttackNames(), ", "), load.ServiceLatencyNote),
 	}
 	if missing := missingShards(rs.AttackNames()); missing != "" {
-		notes = append(notes, missing)
+		// A missing shard (a pod that never ran, an artifact that was not
+		// uploaded) must not let CI pass on part of the load.
+		return nil, usageErr(fmt.Errorf("--results: %s; give every shard's results", missing))
 	}
 	for _, n := range rep.Notes {
 		// Merge's note says load percentiles are upper bounds: no longer so.

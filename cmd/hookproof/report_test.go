@@ -346,13 +346,10 @@ func TestReportMergeResults(t *testing.T) {
 		}
 	})
 
-	t.Run("one shard says so", func(t *testing.T) {
-		out, errOut, code := cli(t, "report", "merge", "--results", bins[0])
-		if code != exitOK {
-			t.Fatalf("exit %d\n%s", code, errOut)
-		}
-		if !strings.Contains(out, "only 1 of 2 shards") {
-			t.Errorf("the report does not say a shard is missing:\n%s", out)
+	t.Run("a missing shard is refused", func(t *testing.T) {
+		_, errOut, code := cli(t, "report", "merge", "--results", bins[0])
+		if code != exitUsage || !strings.Contains(errOut, "only 1 of 2 shards") {
+			t.Fatalf("exit %d; want 2 saying a shard is missing\n%s", code, errOut)
 		}
 	})
 
