@@ -274,7 +274,9 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 		return runErr
 	}
 	interrupted := s.Interrupted || ctx.Err() != nil
-	load01 := judgeLoad01(s, lf.rate, cfg.Timeouts.AckBudget, interrupted)
+	// Judge (and label) LOAD-01 at the rate actually run: with --capacity
+	// that is the step the summary comes from, not --rate.
+	load01 := judgeLoad01(s, s.RequestedRate, cfg.Timeouts.AckBudget, interrupted)
 	rep := loadReport(cfg, s, capacity, load01, started, interrupted)
 	writeLoadSummary(stdout, s, capacity, load01)
 	if lf.output != "" && lf.capacity {
