@@ -88,7 +88,7 @@ func SizesFor(profile string) Sizes {
 	case harness.ProfileFull, harness.ProfileProduction:
 		return Sizes{PerType: 10, Duplicates: 5, Burst: 16, Consistent: time.Second}
 	default:
-		return Sizes{PerType: 2, Duplicates: 3, Burst: 8, Consistent: 300 * time.Millisecond}
+		return Sizes{PerType: 2, Duplicates: 3, Burst: 8, Consistent: 200 * time.Millisecond}
 	}
 }
 
