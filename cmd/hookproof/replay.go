@@ -22,6 +22,10 @@ import (
 const (
 	maxReplayLine   = 1 << 20
 	maxReplayEvents = 100_000
+	// maxReplayBytes bounds the events held in memory (the file is read
+	// whole before anything is sent, so that a broken line sends nothing):
+	// 100,000 RiskOS events of a few KiB fit well inside it.
+	maxReplayBytes = 256 << 20
 	// maxReplayDeliveries bounds events × duplicates, so a replay stays a
 	// bounded run against the target.
 	maxReplayDeliveries = 1_000_000
@@ -164,6 +168,7 @@ func parseReplay(name string, r io.Reader) ([]replayEvent, error) {
 		events []replayEvent
 		errs   []error
 		off    int64
+		held   int64 // bytes of event bodies kept
 	)
 	fail := func(line int, start int64, format string, args ...any) {
 		if len(errs) < maxReplayErrors {
@@ -195,6 +200,10 @@ func parseReplay(name string, r io.Reader) ([]replayEvent, error) {
 			}
 			if len(events) == maxReplayEvents {
 				fail(lineNo, start, "more than %d events in one replay", maxReplayEvents)
+				return nil, errors.Join(errs...)
+			}
+			if held += int64(len(ev.body)); held > maxReplayBytes {
+				fail(lineNo, start, "more than %d MiB of events in one replay; split the file", maxReplayBytes>>20)
 				return nil, errors.Join(errs...)
 			}
 			ev.line, ev.offset = lineNo, start
