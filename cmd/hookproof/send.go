@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/hookproof/hookproof/fakes/riskos"
 	"github.com/hookproof/hookproof/harness"
+	"github.com/hookproof/hookproof/reports"
 )
 
 type sendOptions struct {
@@ -174,39 +176,17 @@ func printAttempt(w io.Writer, a harness.Attempt) {
 }
 
 func printSendSummary(w io.Writer, attempts []harness.Attempt, acked, lost int) {
-	lat := make([]time.Duration, 0, len(attempts))
-	codes := map[int]int{}
-	for _, a := range attempts {
-		codes[a.Status]++
-		if a.Status != 0 {
-			lat = append(lat, a.Latency)
-		}
-	}
-	slices.Sort(lat)
+	// The same statistics a certify report shows for its deliveries.
+	ds := reports.NewDeliveryStats(attempts, 0)
 	fmt.Fprintf(w, "summary: %d deliveries, %d attempts, %d acknowledged, %d lost", acked+lost, len(attempts), acked, lost)
-	if len(lat) > 0 {
-		fmt.Fprintf(w, "; latency p50 %.1fms p99 %.1fms max %.1fms", ms(pct(lat, 0.50)), ms(pct(lat, 0.99)), ms(lat[len(lat)-1]))
+	if p := ds.AckLatencyMS; p.Count > 0 {
+		fmt.Fprintf(w, "; latency p50 %.1fms p99 %.1fms max %.1fms", p.P50, p.P99, p.Max)
 	}
-	keys := make([]int, 0, len(codes))
-	for k := range codes {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	fmt.Fprint(w, "; statuses")
-	for _, k := range keys {
-		name := fmt.Sprint(k)
-		if k == 0 {
-			name = "no-answer"
-		}
-		fmt.Fprintf(w, " %s×%d", name, codes[k])
+	for _, k := range slices.Sorted(maps.Keys(ds.StatusCodes)) {
+		fmt.Fprintf(w, " %s×%d", k, ds.StatusCodes[k])
 	}
 	fmt.Fprintln(w)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// pct returns the nearest-rank percentile of sorted durations.
-func pct(sorted []time.Duration, p float64) time.Duration {
-	i := int(p*float64(len(sorted))+0.5) - 1
-	return sorted[max(0, min(i, len(sorted)-1))]
-}
