@@ -3,7 +3,6 @@ package scenarios
 import (
 	"fmt"
 	"net/http"
-	"regexp"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -22,7 +21,8 @@ func describeValidation(env *Env) {
 			byReq[h.Requirement] = append(byReq[h.Requirement], h)
 		}
 		deliver := func(ctx SpecContext, h riskos.Hostile) (riskos.Delivery, harness.Attempt) {
-			d := riskos.Delivery{EventID: eventIDOf(h.Body), Body: h.Body, ContentType: h.ContentType, Label: h.Requirement, URL: env.Config.Target}
+			d := h.Delivery("")
+			d.Label, d.URL = h.Requirement, env.Config.Target
 			if h.Requirement == "VAL-06" {
 				// Extra fields leave a valid event valid: RETRY-01 judges
 				// its answer. An unknown event_type (VAL-05) is not a
@@ -49,8 +49,10 @@ func describeValidation(env *Env) {
 				"%s must be rejected with 4xx, got %s", h.Name, answer(a))
 			Expect(env.Config.Retry.Retryable(a.Status)).To(BeFalse(),
 				"%s was answered %d, which RiskOS retries: a bad body would be resent %d times", h.Name, a.Status, env.Config.Retry.MaxRetries)
-			if notProcessed && d.EventID != "" {
-				unprocessed[h.Requirement].add(d.EventID)
+			if notProcessed {
+				for _, id := range h.EventIDs {
+					unprocessed[h.Requirement].add(id)
+				}
 			}
 		}
 		notProcessedSpec := func(id, what string) {
@@ -128,15 +130,3 @@ func describeValidation(env *Env) {
 		}
 	})
 }
-
-// eventIDOf pulls event_id out of a (possibly hostile) body without trusting
-// it to parse; "" when it has none.
-func eventIDOf(body []byte) string {
-	m := eventIDPattern.FindSubmatch(body)
-	if m == nil {
-		return ""
-	}
-	return string(m[1])
-}
-
-var eventIDPattern = regexp.MustCompile(`"event_id"\s*:\s*"([0-9a-fA-F-]{36})"`)
