@@ -418,23 +418,11 @@ func judgeLoad01(s *load.Summary, rate float64, budget time.Duration, interrupte
 // loadReport is the report of one load run: the load section, and every
 // requirement of the catalogue, LOAD-01 judged and the rest skipped.
 func loadReport(cfg harness.Config, s *load.Summary, c *load.Capacity, load01 reports.RequirementResult, started time.Time, interrupted bool) *reports.Report {
-	rep := &reports.Report{
-		Tool:         reports.Tool{Name: "hookproof", Version: harness.Version},
-		Profile:      cfg.Profile,
-		Target:       harness.RedactURL(cfg.Target),
-		StartedAt:    started,
-		FinishedAt:   time.Now(),
-		Interrupted:  interrupted,
-		Insecure:     cfg.TLS.InsecureSkipVerify,
-		Config:       cfg,
-		Requirements: reports.Complete([]reports.RequirementResult{load01}, cfg.Profile, "not judged by hookproof load"),
-		Load:         scenarios.LoadSection(s),
-	}
+	rep := newRunReport(cfg, started, time.Now(), interrupted)
+	rep.Requirements = reports.Complete([]reports.RequirementResult{load01}, cfg.Profile, "not judged by hookproof load")
+	rep.Load = scenarios.LoadSection(s)
 	if c != nil {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("capacity search: %.0f events/s, %d steps, stopped: %s", c.RPS, len(c.Steps), c.Stopped))
-	}
-	if cfg.TLS.InsecureSkipVerify {
-		rep.Notes = append(rep.Notes, "TLS verification was OFF (--insecure-skip-verify)")
 	}
 	rep.Decide(cfg.Strict)
 	reports.Scrub(rep, cfg.Secrets())
