@@ -31,14 +31,11 @@ func newDedupe(path string) (*dedupe, error) {
 	if path == "" {
 		return d, nil
 	}
-	if err := readLines(path, func(line string) {
+	f, err := openLog(path, 0o600, func(line string) {
 		if id, err := strconv.Unquote(line); err == nil {
 			d.seen[id] = struct{}{}
 		}
-	}); err != nil {
-		return nil, fmt.Errorf("receiver: state_file: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("receiver: state_file: %w", err)
 	}
@@ -100,6 +97,16 @@ func (d *dedupe) close() error {
 
 // readLines calls fn for every newline-terminated line of path; a missing
 // file has no lines, and an unterminated last line is a torn write.
+// openLog replays an append-only log of lines through fn, then opens it for
+// appending: the shape of both the dedupe state and the effects file,
+// which must survive a restart.
+func openLog(path string, perm os.FileMode, fn func(string)) (*os.File, error) {
+	if err := readLines(path, fn); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, perm)
+}
+
 func readLines(path string, fn func(string)) error {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -26,13 +26,10 @@ func newEffects(path string) (*effects, error) {
 	if path == "" {
 		return e, nil
 	}
-	if err := readLines(path, func(id string) {
+	f, err := openLog(path, 0o644, func(id string) {
 		e.counts[id]++
 		e.total++
-	}); err != nil {
-		return nil, fmt.Errorf("receiver: effects_file: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("receiver: effects_file: %w", err)
 	}
