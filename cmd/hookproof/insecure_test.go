@@ -10,7 +10,6 @@ import (
 	"github.com/hookproof/hookproof/fakes/oauth"
 	"github.com/hookproof/hookproof/fakes/receiver"
 	"github.com/hookproof/hookproof/harness"
-	"github.com/hookproof/hookproof/internal/devca"
 	"github.com/hookproof/hookproof/reports"
 )
 
@@ -26,14 +25,7 @@ func TestInsecureSkipVerifyAppliesEverywhere(t *testing.T) {
 	issuer.StartTLS()
 	t.Cleanup(issuer.Close)
 	v := oauth.NewVerifier(oauth.VerifierOptions{JWKSURL: issuer.JWKSURL(), Issuer: issuer.URL(), Audience: issuer.Audience(), Client: issuer.Client()})
-	ca, err := devca.New("untrusted CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := ca.Issue("127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, leaf, _ := testCA(t) // its CA file is never passed: nothing trusts it
 	srv, err := receiver.NewUnstartedServer(receiver.Options{Auth: harness.AuthConfig{Type: harness.AuthOAuth2}, Verifier: receiver.VerifierOf(v)})
 	if err != nil {
 		t.Fatal(err)

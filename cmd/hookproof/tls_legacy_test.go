@@ -4,30 +4,16 @@ import (
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/hookproof/hookproof/internal/devca"
 	"github.com/hookproof/hookproof/reports"
 )
 
 // An endpoint that still accepts TLS 1.0/1.1 fails TLS-01 even though a
 // modern client negotiates TLS 1.3 with it.
 func TestTLS01RefusesEndpointsThatAcceptTLS11(t *testing.T) {
-	ca, err := devca.New("legacy test CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := ca.Issue("127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, ca.PEM(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	_, leaf, caFile := testCA(t)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS10}
 	srv.StartTLS()

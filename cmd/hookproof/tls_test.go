@@ -16,9 +16,9 @@ import (
 	"github.com/hookproof/hookproof/reports"
 )
 
-// tlsReceiver starts the reference receiver over HTTPS with a certificate
-// from a CA made for the test, and returns its webhook URL and the CA file.
-func tlsReceiver(t *testing.T) (target, caFile string, ca *devca.CA) {
+// testCA makes a CA for one test, a server certificate for 127.0.0.1 and
+// the CA's PEM file for --ca-cert.
+func testCA(t *testing.T) (*devca.CA, tls.Certificate, string) {
 	t.Helper()
 	ca, err := devca.New("hookproof test CA")
 	if err != nil {
@@ -28,10 +28,18 @@ func tlsReceiver(t *testing.T) (target, caFile string, ca *devca.CA) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	caFile = filepath.Join(t.TempDir(), "ca.pem")
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(caFile, ca.PEM(), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return ca, leaf, caFile
+}
+
+// tlsReceiver starts the reference receiver over HTTPS with a certificate
+// from a CA made for the test, and returns its webhook URL and the CA file.
+func tlsReceiver(t *testing.T) (target, caFile string, ca *devca.CA) {
+	t.Helper()
+	ca, leaf, caFile := testCA(t)
 	srv, err := receiver.NewUnstartedServer(receiver.Options{
 		Auth: harness.AuthConfig{Type: harness.AuthBearer, BearerToken: harness.Secret(hostileToken)},
 	})
@@ -101,14 +109,7 @@ func TestTLSInsecureSkipVerify(t *testing.T) {
 // A receiver requiring client certificates accepts deliveries made with
 // --client-cert/--client-key and refuses them without.
 func TestTLSMutual(t *testing.T) {
-	ca, err := devca.New("hookproof mTLS CA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	serverCert, err := ca.Issue("127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, serverCert, _ := testCA(t)
 	clientCert, err := ca.Issue("hookproof-client")
 	if err != nil {
 		t.Fatal(err)
