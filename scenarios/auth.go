@@ -32,6 +32,12 @@ type attack struct {
 	closeOK bool
 }
 
+// noCredentials sends a valid event with no Authorization header at all.
+var noCredentials = attack{name: "a request without credentials", forge: func(_ context.Context, d *riskos.Delivery) error {
+	d.NoAuth = true
+	return nil
+}}
+
 // rejected remembers the event_ids of refused deliveries for AUTH-06.
 type rejected struct {
 	mu  sync.Mutex
@@ -82,10 +88,7 @@ func describeAuth(env *Env) {
 		}
 
 		// AUTH-01: a request without credentials MUST be rejected with 401 or 403.
-		table("AUTH-01", "rejects", []attack{{name: "a request without credentials", forge: func(_ context.Context, d *riskos.Delivery) error {
-			d.NoAuth = true
-			return nil
-		}}}, 401, 403)
+		table("AUTH-01", "rejects", []attack{noCredentials}, 401, 403)
 		// AUTH-02: wrong credentials MUST be rejected with 401 or 403.
 		table("AUTH-02", "rejects", wrongCredentials(env), 401, 403)
 		// AUTH-03: credentials in the wrong place or scheme MUST be rejected with 401 or 403.
@@ -106,7 +109,7 @@ func describeAuth(env *Env) {
 			needProbe(env)
 			ids := refused.all()
 			if len(ids) == 0 { // a filtered run: make rejected deliveries of our own
-				for _, a := range append(wrongCredentials(env)[:1], attack{name: "no credentials", forge: func(_ context.Context, d *riskos.Delivery) error { d.NoAuth = true; return nil }}) {
+				for _, a := range []attack{wrongCredentials(env)[0], noCredentials} {
 					d := env.forged("AUTH-06")
 					Expect(a.forge(ctx, &d)).To(Succeed())
 					env.Sender.Send(ctx, d)
