@@ -63,7 +63,7 @@ and implies --strict, so a fault that breaks only SHOULD requirements still exit
 		c.EventTypes = strings.Split(v, ",")
 		return nil
 	})
-	cf.float("time-scale", "multiply RiskOS retry waits (default 0.01 for certify)", func(c *harness.Config, v float64) { c.Retry.TimeScale = v })
+	cf.timeScale("multiply RiskOS retry waits (default 0.01 for certify)")
 	cf.duration("settle", "how long processing may take to show in the effects probe (default 5s)", func(c *harness.Config, v time.Duration) { c.Timeouts.Settle = v })
 	cf.duration("ack-budget", "p99 ack latency a receiver must meet (default 500ms)", func(c *harness.Config, v time.Duration) { c.Timeouts.AckBudget = v })
 	cf.int64v("body-limit", "the body size (bytes) the receiver must refuse beyond, for VAL-03 (default 1048576)", func(c *harness.Config, v int64) { c.BodyLimit = v })

@@ -126,6 +126,12 @@ func targetFlags(cmd *cobra.Command) *configFlags {
 	return cf
 }
 
+// timeScale registers --time-scale, which compresses the RiskOS retry waits
+// for every command that runs the retry loop.
+func (cf *configFlags) timeScale(usage string) {
+	cf.float("time-scale", usage, func(c *harness.Config, v float64) { c.Retry.TimeScale = v })
+}
+
 // authFlags registers design.md's auth flags.
 func authFlags(b *binder) {
 	b.str("auth", "auth type: none, basic, bearer or oauth2", func(c *harness.Config, v string) error {

@@ -77,7 +77,7 @@ Exit codes: 0 every delivery acknowledged; 1 some were not; 2 bad input;
 	fs.BoolVar(&o.retry, "retry", false, "follow the RiskOS retry policy on retryable answers")
 	fs.Int64Var(&o.seed, "seed", 0, "shuffle seed (default: time-based, printed so a run can be repeated)")
 	fs.BoolVar(&o.strictSchema, "strict-schema", false, "refuse to send when any event breaks the RiskOS schema")
-	cf.float("time-scale", "multiply retry waits (0.01 turns the 362 s schedule into 3.6 s)", func(c *harness.Config, v float64) { c.Retry.TimeScale = v })
+	cf.timeScale("multiply retry waits (0.01 turns the 362 s schedule into 3.6 s)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg, err := cf.load(os.Getenv)
 		if err != nil {

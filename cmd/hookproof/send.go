@@ -43,7 +43,7 @@ errors; waits 2, 4, 8, 16, 32, 60, 60, 60, 60, 60 s, compressed by --time-scale)
 	fs.IntVar(&o.duplicates, "duplicates", 1, "how many times each event is delivered (same event_id, same body)")
 	fs.BoolVar(&o.retry, "retry", false, "follow the RiskOS retry policy on retryable answers")
 	fs.Int64Var(&o.seed, "seed", 0, "generator seed (default: time-based, so event_ids are fresh)")
-	cf.float("time-scale", "multiply retry waits (0.01 turns the 362 s schedule into 3.6 s)", func(c *harness.Config, v float64) { c.Retry.TimeScale = v })
+	cf.timeScale("multiply retry waits (0.01 turns the 362 s schedule into 3.6 s)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg, err := cf.load(os.Getenv)
 		if err != nil {
