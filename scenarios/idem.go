@@ -111,7 +111,7 @@ func expectProcessedOnce(ctx context.Context, env *Env, id string) {
 	Eventually(ctx, count).WithTimeout(env.Config.Timeouts.Settle).WithPolling(50*time.Millisecond).
 		Should(BeNumerically(">=", 1), "event %s was never processed (%s)", id, env.Probe.Describe())
 	Consistently(ctx, count).WithTimeout(env.Sizes.Consistent).WithPolling(50*time.Millisecond).
-		Should(Equal(1), "event %s must be processed exactly once (%s)", id, env.Probe.Describe())
+		Should(Equal(1), "event %s must be processed exactly 1 time (%s)", id, env.Probe.Describe())
 	n, _ := count()
 	record(reports.Evidence{Summary: fmt.Sprintf("effects probe count for %s", id), EventID: id, ProbeCount: &n, Expected: "1"})
 }
