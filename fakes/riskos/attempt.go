@@ -44,8 +44,10 @@ type attemptSpec struct {
 // returns it. The attempt is bounded by cfg.Timeouts.Attempt (from the start
 // of the request to the end of the response body) and by ctx. At most the
 // configured number of response-body bytes are read; a 3xx is recorded with
-// its Location and never followed.
+// its Location and never followed. The attempt waits its turn under the
+// Sender's pace (WithPace).
 func (s *Sender) Send(ctx context.Context, d Delivery) harness.Attempt {
+	_ = s.pace(ctx) // a context that ended while waiting shows in the attempt
 	a, _ := s.attempt(ctx, d, attemptSpec{n: 1})
 	return a
 }
@@ -116,8 +118,11 @@ func (s *Sender) do(ctx context.Context, d Delivery, spec attemptSpec, a *harnes
 	start := time.Now()
 	a.Start = start
 	client := s.client
-	if spec.client != nil {
+	switch {
+	case spec.client != nil:
 		client = spec.client
+	case d.Isolated:
+		client = s.isolated()
 	}
 	resp, err := client.Do(req)
 	if dropped.Load() {

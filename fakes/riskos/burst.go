@@ -17,7 +17,7 @@ import (
 func (s *Sender) SendDuplicates(ctx context.Context, d Delivery, k int) []harness.Attempt {
 	out := make([]harness.Attempt, 0, max(k, 0))
 	for i := range k {
-		if ctx.Err() != nil {
+		if s.pace(ctx) != nil {
 			break
 		}
 		a, _ := s.attempt(ctx, d, attemptSpec{n: i + 1})
@@ -47,6 +47,7 @@ func (s *Sender) Burst(ctx context.Context, d Delivery, n int) []harness.Attempt
 	if n <= 0 {
 		return nil
 	}
+	_ = s.pace(ctx) // one turn for the whole burst; a done ctx shows in the attempts
 	client, done := s.burstClient(ctx, d, n)
 	defer done()
 

@@ -41,6 +41,10 @@ type Delivery struct {
 	URL string
 	// Label names the check or scenario, copied to the ledger.
 	Label string
+	// Isolated sends every attempt on a connection of its own, closed after
+	// the answer, so a receiver that answers and then drops the socket
+	// cannot break the connection a later delivery reuses.
+	Isolated bool
 }
 
 // DeliveryOf returns the plain RiskOS delivery of ev.

@@ -33,6 +33,16 @@ type Sender struct {
 	maxResp   int64
 	observer  func(harness.Attempt)
 
+	// interval is the least time between two deliveries' first attempts
+	// (WithPace); next is when the next one may start.
+	interval time.Duration
+	paceMu   sync.Mutex
+	next     time.Time
+	now      func() time.Time
+
+	isolatedOnce   sync.Once
+	isolatedClient *http.Client
+
 	// randMu serialises the jitter source, which need not be safe for
 	// concurrent use; observeMu keeps observer calls (one printed line per
 	// attempt) from interleaving during a burst.
@@ -51,6 +61,8 @@ type options struct {
 	rand     func() float64
 	maxResp  int64
 	observer func(harness.Attempt)
+	rate     float64
+	now      func() time.Time
 }
 
 // WithClient makes the Sender use client instead of harness.NewClient(cfg).
@@ -83,6 +95,18 @@ func WithMaxResponseBytes(n int64) Option { return func(o *options) { o.maxResp 
 // WithObserver sets a function called after every attempt, once the attempt
 // is in the ledger. Calls never overlap, even during a Burst.
 func WithObserver(f func(harness.Attempt)) Option { return func(o *options) { o.observer = f } }
+
+// WithPace makes the Sender start deliveries no faster than rate per second:
+// the first attempt of each delivery (Send, SendWithRetry, LostAck, each
+// copy of SendDuplicates, and a Burst as a whole) waits its turn. Retries
+// are not paced, since the retry policy spaces them already. A receiver may
+// shed load above a rate it is not required to sustain; conformance checks
+// must not trip that by sending faster than any RiskOS tenant would. Zero
+// or less means no pacing.
+func WithPace(rate float64) Option { return func(o *options) { o.rate = rate } }
+
+// WithClock sets the clock the pace is kept by (time.Now if unset).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // New returns a Sender for cfg. Unless given by options, it builds the HTTP
 // client with harness.NewClient and the authorizer with
@@ -146,6 +170,13 @@ func New(cfg harness.Config, opts ...Option) (*Sender, error) {
 	if o.rand == nil {
 		o.rand = rand.Float64
 	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	var interval time.Duration
+	if o.rate > 0 {
+		interval = time.Duration(float64(time.Second) / o.rate)
+	}
 	return &Sender{
 		cfg:       cfg,
 		client:    o.client,
@@ -156,6 +187,8 @@ func New(cfg harness.Config, opts ...Option) (*Sender, error) {
 		rand:      o.rand,
 		maxResp:   o.maxResp,
 		observer:  o.observer,
+		interval:  interval,
+		now:       o.now,
 	}, nil
 }
 
@@ -164,6 +197,43 @@ func (s *Sender) Ledger() *harness.Ledger { return s.ledger }
 
 // Policy returns the retry policy the Sender follows (cfg.Retry).
 func (s *Sender) Policy() harness.RetryPolicy { return s.cfg.Retry }
+
+// pace waits until the next delivery may start under WithPace. Each caller
+// reserves its slot under the lock and sleeps outside it, so concurrent
+// callers are spaced by the interval rather than serialised behind sleeps.
+func (s *Sender) pace(ctx context.Context) error {
+	if s.interval <= 0 {
+		return ctx.Err()
+	}
+	s.paceMu.Lock()
+	now := s.now()
+	slot := s.next
+	if slot.Before(now) {
+		slot = now
+	}
+	s.next = slot.Add(s.interval)
+	s.paceMu.Unlock()
+	return s.sleep(ctx, slot.Sub(now))
+}
+
+// isolated returns a client whose every request goes on a connection of its
+// own, closed after the answer: a request that may poison its connection
+// (an oversized header a receiver answers and then drops the socket on)
+// must not leave a broken connection in the pool the next delivery takes.
+func (s *Sender) isolated() *http.Client {
+	s.isolatedOnce.Do(func() {
+		s.isolatedClient = s.client
+		if s.burstBase == nil {
+			return
+		}
+		tr := s.burstBase.Clone()
+		tr.DisableKeepAlives = true
+		c := *s.client
+		c.Transport = tr
+		s.isolatedClient = &c
+	})
+	return s.isolatedClient
+}
 
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
