@@ -121,6 +121,10 @@ type Config struct {
 	BodyLimit int64 `yaml:"body_limit" json:"body_limit"`
 	// RequiredRate is LOAD-01's rate in events/s; LoadDuration its duration.
 	RequiredRate float64       `yaml:"required_rate" json:"required_rate"`
+	// DedupeRetention, when set, is how long IDEM-07 waits (real time)
+	// before redelivering an event; --profile production waits the whole
+	// RiskOS retry span without it.
+	DedupeRetention time.Duration `yaml:"dedupe_retention" json:"dedupe_retention,omitempty"`
 	LoadDuration time.Duration `yaml:"load_duration" json:"load_duration"`
 }
 

@@ -6,6 +6,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/hookproof/hookproof/fakes/riskos"
 	"github.com/hookproof/hookproof/harness"
 )
 
@@ -14,29 +15,29 @@ func describeAck(env *Env) {
 		// ACK-01: every subscribed event type, valid and authenticated, MUST be acked 2xx.
 		It("acknowledges every subscribed event type with 2xx", Checks("ACK-01"), func(ctx SpecContext) {
 			var failures []string
-			var all []harness.Attempt
+			var all []riskos.Outcome
 			for _, t := range env.eventTypes() {
 				for range env.Sizes.PerType {
 					d := env.delivery(t, "ACK-01")
-					a := env.Sender.Send(ctx, d)
-					all = append(all, a)
-					if !a.Acked() {
-						recordAttempt(d, a, "2xx", "")
-						failures = append(failures, fmt.Sprintf("%s %s → %s", t, a.EventID, answer(a)))
+					out := env.sendValid(ctx, d)
+					all = append(all, out)
+					if !out.Acked {
+						recordOutcome(d, out, "2xx", "")
+						failures = append(failures, fmt.Sprintf("%s %s: %s", t, d.EventID, out))
 					}
 				}
 			}
-			note("%d events of %d types sent: %s", len(all), len(env.eventTypes()), statusTally(all))
-			Expect(failures).To(BeEmpty(), "valid, authenticated events not acknowledged with 2xx")
+			note("%d events of %d types sent: %s", len(all), len(env.eventTypes()), outcomeTally(all))
+			Expect(failures).To(BeEmpty(), "valid, authenticated events that RiskOS would never see acknowledged")
 		}, SpecTimeout(env.Config.Timeouts.Spec))
 
 		// ACK-03: the ack status SHOULD be exactly 200.
 		It("acknowledges with exactly 200", Checks("ACK-03"), func(ctx SpecContext) {
 			var other []string
 			base := env.ensureBaseline(ctx)
-			note("baseline of %d events: %s", len(base), statusTally(base))
-			for _, a := range base {
-				if a.Acked() && a.Status != 200 {
+			note("one event of each of %d types: %s", len(base), outcomeTally(base))
+			for _, o := range base {
+				if a := o.Final; o.Acked && a.Status != 200 {
 					other = append(other, fmt.Sprintf("%s %s → %d", a.EventType, a.EventID, a.Status))
 				}
 			}

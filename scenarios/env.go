@@ -37,11 +37,18 @@ type Env struct {
 	gen   *harness.Generator
 
 	baseOnce sync.Once
-	baseline []harness.Attempt
+	baseline []riskos.Outcome
 
 	loadMu   sync.Mutex
 	loadRun  *load.Summary
 	capacity *float64
+	// loadLost holds the first events load runs lost, and loadLostN how
+	// many they lost in all, for RETRY-01 ("load included").
+	loadLost  []load.LostEvent
+	loadLostN uint64
+
+	// backlog is the processing a receiver may still owe (settle).
+	backlog backlog
 }
 
 // setLoad keeps LOAD-01's run (and LOAD-02's capacity figure) for the
@@ -55,6 +62,32 @@ func (e *Env) setLoad(s *load.Summary, capacity *float64) {
 	if capacity != nil {
 		e.capacity = capacity
 	}
+}
+
+// countLoad takes a load run into the run-wide bookkeeping: its acked
+// events are processing the receiver may still owe, and its lost events
+// are RETRY-01's as much as any conformance delivery's.
+func (e *Env) countLoad(s *load.Summary) {
+	e.backlog.add(int(s.Acked))
+	e.loadMu.Lock()
+	defer e.loadMu.Unlock()
+	e.loadLostN += s.Lost
+	for _, l := range s.LostEvents {
+		if len(e.loadLost) == maxLoadLost {
+			break
+		}
+		e.loadLost = append(e.loadLost, l)
+	}
+}
+
+// maxLoadLost bounds the lost load events kept for RETRY-01's evidence.
+const maxLoadLost = 20
+
+// lostUnderLoad returns the lost load events kept and how many were lost.
+func (e *Env) lostUnderLoad() ([]load.LostEvent, uint64) {
+	e.loadMu.Lock()
+	defer e.loadMu.Unlock()
+	return append([]load.LostEvent(nil), e.loadLost...), e.loadLostN
 }
 
 // LoadSection is report.json's load part for this run: LOAD-01's
@@ -144,10 +177,10 @@ const validLabel = "valid:"
 // ensureBaseline sends one valid event of every subscribed type once per
 // run, so the run-wide checks have deliveries to judge even when a label
 // filter selected only them.
-func (e *Env) ensureBaseline(ctx context.Context) []harness.Attempt {
+func (e *Env) ensureBaseline(ctx context.Context) []riskos.Outcome {
 	e.baseOnce.Do(func() {
 		for _, t := range e.eventTypes() {
-			e.baseline = append(e.baseline, e.Sender.Send(ctx, e.delivery(t, "baseline")))
+			e.baseline = append(e.baseline, e.sendValid(ctx, e.delivery(t, "baseline")))
 		}
 	})
 	return e.baseline

@@ -71,7 +71,14 @@ func describeRunWide(env *Env) {
 					record(reports.Evidence{Summary: "event lost: RiskOS does not retry " + fmt.Sprint(a.Status), EventID: a.EventID, Status: a.Status, Expected: "2xx or one of 408, 409, 423, 429, 502, 503, 504"})
 				}
 			}
-			note("%d valid deliveries checked: %s", len(valid), statusTally(valid))
+			note("%d conformance attempts with valid events checked: %s", len(valid), statusTally(valid))
+			underLoad, n := env.lostUnderLoad()
+			if n > 0 {
+				for _, l := range underLoad {
+					record(reports.Evidence{Summary: "event lost under load: RiskOS does not retry this answer", EventID: l.EventID, Status: l.Status, Error: l.ErrorClass, Expected: "2xx or one of 408, 409, 423, 429, 502, 503, 504"})
+				}
+				lost = append(lost, fmt.Sprintf("%d events sent by the load checks (the first %d are in the evidence)", n, len(underLoad)))
+			}
 			Expect(lost).To(BeEmpty(), "these valid events were answered with a status RiskOS gives up on: the events are lost")
 		}, SpecTimeout(env.Config.Timeouts.Spec))
 

@@ -69,6 +69,8 @@ and implies --strict, so a fault that breaks only SHOULD requirements still exit
 	cf.int64v("body-limit", "the body size (bytes) the receiver must refuse beyond, for VAL-03 (default 1048576)", func(c *harness.Config, v int64) { c.BodyLimit = v })
 	cf.boolean("allow-remote-load", "run the load checks (LOAD-01..04, RETRY-02) against a target that is not on loopback", func(c *harness.Config, v bool) { c.AllowRemoteLoad = v })
 	cf.boolean("strict", "fail the run on SHOULD failures too", func(c *harness.Config, v bool) { c.Strict = v })
+	cf.duration("dedupe-retention", "IDEM-07: wait this long (real time) before redelivering an event (default: the whole retry span, in --profile production only)", func(c *harness.Config, v time.Duration) { c.DedupeRetention = v })
+	cf.float("required-rate", "the rate (events/s) the receiver must sustain: LOAD-01's rate, the pace of conformance deliveries and the processing deadline (default 50)", func(c *harness.Config, v float64) { c.RequiredRate = v })
 	cf.int64v("seed", "generator and spec-order seed (default: time-based)", func(c *harness.Config, v int64) { c.Seed = v })
 
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -153,7 +155,9 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 	if err != nil {
 		return usageErr(err)
 	}
-	sender, err := riskos.New(cfg, riskos.WithClient(client), riskos.WithAuthorizer(auth))
+	// Conformance deliveries go no faster than the required rate: a
+	// receiver may shed load above a rate it is not required to sustain.
+	sender, err := riskos.New(cfg, riskos.WithClient(client), riskos.WithAuthorizer(auth), riskos.WithPace(cfg.RequiredRate))
 	if err != nil {
 		return usageErr(err)
 	}
