@@ -45,6 +45,7 @@ var Catalogue = []Requirement{
 	{ID: "IDEM-04", Level: Must, Title: "A redelivery after a lost ack is processed once.", Check: "Sender aborts the first attempt before reading the response, then redelivers per the retry policy; probe.", NeedsProbe: true},
 	{ID: "IDEM-05", Level: Should, Title: "Deduplication survives a receiver restart.", Check: "Needs --restart-command; deliver, restart, redeliver; probe.", NeedsProbe: true},
 	{ID: "IDEM-06", Level: Should, Title: "A redelivery is recognised by event_id alone: new header values and re-serialised JSON still count as a duplicate.", Check: "Re-serialised redelivery; probe count = 1.", NeedsProbe: true},
+	{ID: "IDEM-07", Level: Should, Title: "Duplicates are recognised for at least the sender's whole retry span.", Check: "Redelivery after the real retry span; probe."},
 
 	{ID: "AUTH-01", Level: Must, Title: "A request without credentials is rejected with 401 or 403.", Check: "Valid event, no Authorization header."},
 	{ID: "AUTH-02", Level: Must, Title: "Wrong credentials are rejected with 401 or 403.", Check: "Wrong Bearer token; wrong Basic password; wrong Basic user; token for another client."},
@@ -62,6 +63,7 @@ var Catalogue = []Requirement{
 	{ID: "VAL-06", Level: Must, Title: "Unknown extra fields, in the envelope and in data, are tolerated: 2xx.", Check: "Extra fields added to valid events."},
 	{ID: "VAL-07", Level: Must, Title: "Hostile JSON never causes 5xx, a hang or a crash; the receiver answers a valid event afterwards.", Check: "Each hostile body, then a liveness delivery."},
 	{ID: "VAL-08", Level: Should, Title: "Methods other than POST are answered 404 or 405.", Check: "GET, PUT, DELETE on the webhook path."},
+	{ID: "VAL-09", Level: Should, Title: "Spelling variants of enum values that the RiskOS documentation leaves open are acknowledged 2xx.", Check: "Valid events carrying each documented variant."},
 
 	{ID: "RETRY-01", Level: Must, Title: "Every non-2xx answer to a valid, authenticated event is retryable; any other status means the event is lost.", Check: "All deliveries of the run, load included; lost events listed with their status."},
 	{ID: "RETRY-02", Level: Must, Title: "Under overload, with the sender retrying per the RiskOS policy, every event is finally acknowledged (and processed exactly once).", Check: "Burst above capacity through the full retry loop; per-event ledger reconciled."},

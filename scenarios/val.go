@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"net/http"
+	"slices"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -118,6 +119,24 @@ func describeValidation(env *Env) {
 				alive(ctx, h.Name)
 			}, SpecTimeout(env.Config.Timeouts.Spec))
 		}
+		// VAL-09: spelling variants the RiskOS documentation leaves open SHOULD be acknowledged 2xx.
+		for _, v := range harness.SpellingVariants() {
+			It(fmt.Sprintf("acknowledges %s carrying %s %q (beside the documented %q)", v.EventType, v.Pointer, v.Value, v.Documented), Checks("VAL-09"), func(ctx SpecContext) {
+				if !slices.Contains(env.eventTypes(), v.EventType) {
+					Skip(fmt.Sprintf("%s is not among the subscribed event types (--event-types)", v.EventType))
+				}
+				ev, err := env.eventWithVariant(v)
+				Expect(err).NotTo(HaveOccurred(), "generating %s with %s", v.EventType, v.Value)
+				d := riskos.DeliveryOf(ev)
+				d.Label, d.URL = "VAL-09", env.Config.Target
+				out := env.Sender.SendWithRetry(ctx, d)
+				if out.Acked {
+					env.backlog.add(1)
+				}
+				recordOutcome(d, out, "2xx", fmt.Sprintf("%s with %s = %q (%s)", v.EventType, v.Pointer, v.Value, v.Source))
+				Expect(out.Acked).To(BeTrue(), "%s with %s = %q, a spelling RiskOS may send beside %q: %s", v.EventType, v.Pointer, v.Value, v.Documented, out)
+			}, SpecTimeout(env.Config.Timeouts.Spec))
+		}
 		// VAL-08: methods other than POST SHOULD be answered 404 or 405.
 		for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodPatch} {
 			It(fmt.Sprintf("answers %s on the webhook path with 404 or 405", m), Checks("VAL-08"), func(ctx SpecContext) {
@@ -132,4 +151,12 @@ func describeValidation(env *Env) {
 			}, SpecTimeout(env.Config.Timeouts.Spec))
 		}
 	})
+}
+
+// eventWithVariant generates a valid event carrying one documented
+// spelling variant (VAL-09).
+func (e *Env) eventWithVariant(v harness.SpellingVariant) (harness.Event, error) {
+	e.genMu.Lock()
+	defer e.genMu.Unlock()
+	return e.gen.EventWithVariant(v)
 }
