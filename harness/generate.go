@@ -79,13 +79,13 @@ func mix64(x uint64) uint64 {
 // math/rand/v2's PCG, never from crypto/rand: determinism is the point. Only
 // the event_ids take the run nonce (see WithRunNonce).
 func NewGenerator(seed int64, opts ...GeneratorOption) *Generator {
-	g := &Generator{rng: rand.New(rand.NewPCG(uint64(seed), 0x853c49e6748fea9b))}
+	g := &Generator{
+		rng:   rand.New(rand.NewPCG(uint64(seed), 0x853c49e6748fea9b)),
+		idKey: runKeys(NewRunNonce()),
+	}
 	g.clock = generatorEpoch + g.rng.Int64N(400*86400)
 	for _, o := range opts {
 		o(g)
-	}
-	if g.idKey == ([2]uint64{}) {
-		g.idKey = runKeys(NewRunNonce())
 	}
 	return g
 }
