@@ -1,7 +1,9 @@
 package harness
 
 import (
+	crand "crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -9,11 +11,16 @@ import (
 )
 
 // Generator produces realistic, schema-valid RiskOS webhook events from a
-// seeded pseudo-random source: the same seed yields the same byte-for-byte
-// sequence of events, so a failing run can be replayed. Optional fields come
-// and go, enum values vary, timestamps carry 0 to 9 fractional digits and the
-// envelope's key order changes now and then, because receivers must cope
-// with all of it.
+// seeded pseudo-random source: the same seed yields the same sequence of
+// events, so a failing run can be replayed. Optional fields come and go, enum
+// values vary within what the RiskOS documentation gives, timestamps carry 0
+// to 9 fractional digits and the envelope's key order changes now and then,
+// because receivers must cope with all of it.
+//
+// The seed fixes content and order, not identity: event_ids also depend on a
+// run nonce, drawn from crypto/rand for every Generator unless WithRunNonce
+// pins it. A team that pins a seed and certifies a persistent receiver twice
+// must not have the second run's events deduplicated against the first's.
 //
 // A Generator is not safe for concurrent use; it is cheap to create, so give
 // each goroutine its own (with distinct seeds).
@@ -23,17 +30,63 @@ type Generator struct {
 	scratch []byte // the data object of the event being built
 	// now, when set, stamps event_at from the wall clock (see NewLiveGenerator).
 	now func() time.Time
+	// idKey is mixed into every event_id (and nothing else), so two
+	// generators with one seed and different nonces share no event_id.
+	idKey [2]uint64
+	// variant, while EventWithVariant builds an event, is the field and
+	// value to put in it; nil on the normal path.
+	variant *SpellingVariant
 }
 
 // generatorEpoch (2025-01-01T00:00:00Z) anchors generated timestamps in the
 // period the RiskOS documentation examples come from.
 const generatorEpoch = 1735689600
 
-// NewGenerator returns a Generator seeded with seed. Its randomness comes
-// from math/rand/v2's PCG, never from crypto/rand: determinism is the point.
-func NewGenerator(seed int64) *Generator {
-	g := &Generator{rng: rand.New(rand.NewPCG(uint64(seed), 0x853c49e6748fea9b))}
+// GeneratorOption adjusts a Generator at construction.
+type GeneratorOption func(*Generator)
+
+// WithRunNonce pins the run nonce mixed into event_ids, for tests and for
+// output that must be reproducible byte for byte (printing samples). Two
+// generators with the same seed and nonce produce identical events; a
+// generator that delivers to a receiver should keep the random default.
+func WithRunNonce(nonce uint64) GeneratorOption {
+	return func(g *Generator) { g.idKey = runKeys(nonce) }
+}
+
+// NewRunNonce returns a fresh run nonce from crypto/rand, for a caller that
+// wants several generators (or a record of the run) to share one.
+func NewRunNonce() uint64 {
+	var b [8]byte
+	_, _ = crand.Read(b[:]) // crypto/rand never fails since Go 1.24
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+// runKeys spreads a nonce over the two halves of an event_id.
+func runKeys(nonce uint64) [2]uint64 {
+	return [2]uint64{mix64(nonce), mix64(nonce ^ 0x6a09e667f3bcc909)}
+}
+
+// mix64 is SplitMix64's finaliser, a bijection on 64 bits: distinct draws
+// stay distinct under one key, and a different key scatters them anew.
+func mix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// NewGenerator returns a Generator seeded with seed. Its content comes from
+// math/rand/v2's PCG, never from crypto/rand: determinism is the point. Only
+// the event_ids take the run nonce (see WithRunNonce).
+func NewGenerator(seed int64, opts ...GeneratorOption) *Generator {
+	g := &Generator{
+		rng:   rand.New(rand.NewPCG(uint64(seed), 0x853c49e6748fea9b)),
+		idKey: runKeys(NewRunNonce()),
+	}
 	g.clock = generatorEpoch + g.rng.Int64N(400*86400)
+	for _, o := range opts {
+		o(g)
+	}
 	return g
 }
 
@@ -41,10 +94,10 @@ func NewGenerator(seed int64) *Generator {
 // wall clock minus 1 to 5 s, as RiskOS stamps an event it is delivering,
 // instead of a synthetic clock in 2025-2026 that advances 1.5 s per event.
 // A receiver may refuse events that are implausibly old or in the future
-// (a replay guard), and it would be right to. Everything but event_at is
-// still deterministic for a seed.
-func NewLiveGenerator(seed int64, now func() time.Time) *Generator {
-	g := NewGenerator(seed)
+// (a replay guard), and it would be right to. Everything but event_at and
+// event_id is still deterministic for a seed.
+func NewLiveGenerator(seed int64, now func() time.Time, opts ...GeneratorOption) *Generator {
+	g := NewGenerator(seed, opts...)
 	g.now = now
 	return g
 }
@@ -106,8 +159,10 @@ func (g *Generator) appendEvent(dst []byte, eventType string) (string, time.Time
 		g.clock += step
 	}
 	at := g.stamp(g.clock)
+	// The id takes its two draws from the seeded stream like any other
+	// UUID, so the content after it does not depend on the nonce.
 	var idbuf [38]byte
-	qid := appendUUIDv4(idbuf[:0], g.rng.Uint64(), g.rng.Uint64())
+	qid := appendUUIDv4(idbuf[:0], mix64(g.rng.Uint64()^g.idKey[0]), mix64(g.rng.Uint64()^g.idKey[1]))
 	id := string(qid[1 : len(qid)-1])
 	g.scratch = g.appendData(g.scratch[:0], eventType, at)
 
@@ -261,9 +316,10 @@ func (g *Generator) clientID() string {
 	}
 }
 
-// appendCore writes the identifying core that case events very likely share
-// (riskos-webhooks.md §2.6): id, eval_id, workflow, environment_name, each
-// inferred field present most of the time.
+// appendCore writes the identifying core that case events very likely share,
+// as the one fully documented case webhook (the watchlist case closure) does:
+// id, eval_id, workflow, environment_name, each inferred field present most
+// of the time.
 func (g *Generator) appendCore(o *objw) {
 	if g.chance(90) {
 		o.str("id", g.clientID())
@@ -323,15 +379,18 @@ func (g *Generator) appendFailed(b []byte, at stamp) []byte {
 }
 
 func (g *Generator) appendDecisionUpdate(b []byte, at stamp) []byte {
-	// The event may equally carry the whole evaluation (§2.7).
+	// The event "updates" the evaluation, so it may equally carry the whole
+	// evaluation object.
 	if g.chance(20) {
 		return g.appendEvaluation(b, evalManual, at, g.pick(reviewers))
 	}
 	o := objw{b: append(b, '{')}
 	g.appendCore(&o)
-	o.str("decision", g.pick(decisionsManual))
-	if g.chance(80) {
-		o.str("status", g.pick(statusesCase))
+	o.str("decision", g.vary(ptrDecision, g.pick(decisionsManual)))
+	// The status is drawn whether or not it is written, so a variant event
+	// that forces it keeps the rest of the stream in step.
+	if has, st := g.has(ptrStatus, 80), g.pick(statusesCase); has {
+		o.str("status", g.vary(ptrStatus, st))
 	}
 	if g.chance(80) {
 		o.str("sub_status", g.pick(subStatuses))
@@ -383,8 +442,8 @@ func (g *Generator) appendAssignment(b []byte, reviewerPct int) []byte {
 func (g *Generator) appendCaseStatus(b []byte) []byte {
 	o := objw{b: append(b, '{')}
 	g.appendCore(&o)
-	if g.chance(95) {
-		o.str("status", g.pick(statusesCase))
+	if has, st := g.has(ptrStatus, 95), g.pick(statusesCase); has {
+		o.str("status", g.vary(ptrStatus, st))
 	}
 	if g.chance(90) {
 		o.str("sub_status", g.pick(caseSubStatuses))
@@ -399,7 +458,7 @@ func (g *Generator) appendCaseStatus(b []byte) []byte {
 func (g *Generator) appendCaseNotes(b []byte) []byte {
 	o := objw{b: append(b, '{')}
 	g.appendCore(&o)
-	// DocV progress notes are written by the "Webhook" reviewer (§2.8).
+	// DocV progress notes are written by the "Webhook" reviewer.
 	if g.chance(60) {
 		o.str("notes", g.pick(docvNotes))
 		o.str("reviewer_id", "Webhook")

@@ -23,9 +23,9 @@ func TestLiveGeneratorStampsNow(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a, _ := NewLiveGenerator(7, func() time.Time { return now }).Event("decision_update")
-	b, _ := NewLiveGenerator(7, func() time.Time { return now }).Event("decision_update")
+	a, _ := NewLiveGenerator(7, func() time.Time { return now }, WithRunNonce(3)).Event("decision_update")
+	b, _ := NewLiveGenerator(7, func() time.Time { return now }, WithRunNonce(3)).Event("decision_update")
 	if !bytes.Equal(a.Body, b.Body) {
-		t.Error("same seed and clock gave different events")
+		t.Error("same seed, nonce and clock gave different events")
 	}
 }

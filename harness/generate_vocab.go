@@ -1,7 +1,14 @@
 package harness
 
-// The vocabulary generated events draw from. Values marked documented in
-// riskos-webhooks.md are used as-is; the rest are plausible stand-ins.
+// The vocabulary generated events draw from. A field the RiskOS
+// documentation gives a closed set of values for (status, eval_status,
+// eval_source, environment_name, fraud_label, the DocV note texts) draws only
+// from that set, because a strict receiver may reject anything else and
+// would be right to. Free-text fields the documentation gives only examples
+// for (sub_status, tags, review_queues, notes, reviewer_id, fraud_type, file
+// names) mix the documented examples with plausible stand-ins. Spellings the
+// documentation leaves open (ON HOLD beside ON_HOLD) are kept apart, in
+// spellingVariants, and sent only on request.
 
 type workflow struct {
 	name     string
@@ -21,12 +28,15 @@ var workflows = [...]workflow{
 var (
 	environments = []string{"Sandbox", "Production"}
 	evalSources  = []string{"API", "Dashboard"}
-	// decisionsFinal is weighted towards the schema's defaults; the rest are
-	// documented custom or conflicting vocabularies (§4 item 5).
+	// decisionsFinal is weighted towards the schema's defaults
+	// (ACCEPT/REVIEW/REJECT); RESUBMIT and CANCEL are the other values a
+	// reviewer can set and PASSTHROUGH is the generic passthrough workflow's.
+	// APPROVE and DECLINE, which one API text gives as defaults against the
+	// schema, are spelling variants.
 	decisionsFinal = []string{
 		"ACCEPT", "ACCEPT", "ACCEPT", "ACCEPT", "ACCEPT", "ACCEPT",
 		"REJECT", "REJECT", "REJECT", "REVIEW", "REVIEW",
-		"RESUBMIT", "CANCEL", "PASSTHROUGH", "APPROVE", "DECLINE",
+		"RESUBMIT", "CANCEL", "PASSTHROUGH",
 	}
 	// decisionsManual are the values a reviewer can set (PUT /state).
 	decisionsManual = []string{
@@ -37,10 +47,10 @@ var (
 		"OPEN", "ON_HOLD",
 	}
 	statusesPaused = []string{
-		"ON_HOLD", "ON_HOLD", "ON_HOLD", "ON_HOLD", "ON_HOLD", "ON_HOLD", "ON_HOLD", "ON_HOLD",
-		"OPEN", "ON HOLD",
+		"ON_HOLD", "ON_HOLD", "ON_HOLD", "ON_HOLD", "ON_HOLD", "ON_HOLD", "ON_HOLD", "ON_HOLD", "ON_HOLD",
+		"OPEN",
 	}
-	statusesCase      = []string{"OPEN", "OPEN", "ON_HOLD", "ON_HOLD", "CLOSED", "CLOSED", "CLOSED", "ON HOLD"}
+	statusesCase      = []string{"OPEN", "OPEN", "ON_HOLD", "ON_HOLD", "ON_HOLD", "CLOSED", "CLOSED", "CLOSED"}
 	evalStatusesRerun = []string{
 		"evaluation_completed", "evaluation_completed", "evaluation_completed",
 		"evaluation_paused", "evaluation_in_progress",
@@ -69,11 +79,12 @@ var (
 		"Escalated to L2\tpriority",
 		"Überprüfung abgeschlossen ✓",
 	}
-	// docvNotes are the DocV capture milestones (§2.8): the first four are
-	// documented, the others inferred from the legacy DocV events.
+	// docvNotes are the DocV capture milestones the documentation spells out.
+	// It mentions further ones (consent declined, session expired) without
+	// their texts; inventing those would put guesses where a receiver may
+	// switch on the exact string.
 	docvNotes = []string{
 		"Process Initiated", "Capture App Opened", "Document Front Uploaded", "Document Back Uploaded",
-		"Selfie Uploaded", "Documents Uploaded", "Consent Declined", "Session Expired", "Session Complete",
 	}
 	fraudTypes     = []string{"synthetic", "first_party", "third_party", "account_takeover", "identity_theft"}
 	fileNames      = []string{"utility_bill.pdf", "passport scan.jpg", "bank-statement-2025-07.pdf", "Führerschein.png", "notes.txt"}

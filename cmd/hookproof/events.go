@@ -41,7 +41,7 @@ func newEventsCmd() *cobra.Command {
 			if count < 1 || count > 10_000_000 {
 				return usageErr(fmt.Errorf("--count: %d is outside 1..10000000", count))
 			}
-			g := harness.NewGenerator(seed)
+			g := harness.NewGenerator(seed, harness.WithRunNonce(uint64(seed))) // printed, not delivered: reproducible ids too
 			w := bufio.NewWriter(cmd.OutOrStdout())
 			for range count {
 				ev, err := g.Event(args[0])
