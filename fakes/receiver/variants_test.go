@@ -2,15 +2,19 @@ package receiver
 
 import (
 	"bufio"
+	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hookproof/hookproof/harness"
+	"github.com/hookproof/hookproof/internal/devca"
 	"github.com/hookproof/hookproof/internal/fakeclock"
 )
 
@@ -305,5 +309,63 @@ func TestStrictVariantsRejectsDocumentedSpellings(t *testing.T) {
 				t.Errorf("data %s was rejected but processed %d times", data, n)
 			}
 		}
+	}
+}
+
+// Over HTTP/2 a handler cannot hijack; the variant closes the connection
+// itself, so the client must dial again for its next request.
+func Test431DropClosesTheHTTP2Connection(t *testing.T) {
+	t.Parallel()
+	ca, err := devca.New("431-drop test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := ca.Issue("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := authOptions(harness.AuthBearer)
+	o.Faults = []Fault{Variant431Drop}
+	s, err := NewUnstartedServer(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.StartTLS(leaf)
+	t.Cleanup(s.Close)
+	var dials atomic.Int32
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}, ForceAttemptHTTP2: true}
+	dial := &net.Dialer{Timeout: testTimeout}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return dial.DialContext(ctx, network, addr)
+	}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: testTimeout}
+	post := func(extra string) (int, string, error) {
+		req, _ := http.NewRequest(http.MethodPost, s.WebhookURL(), strings.NewReader(string(validEvent(newID()))))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", goodAuth(o))
+		if extra != "" {
+			req.Header.Set("X-Padding", extra)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Proto, nil
+	}
+	if code, proto, err := post(""); err != nil || code != http.StatusOK || proto != "HTTP/2.0" {
+		t.Fatalf("ordinary request = %d %s %v; want 200 over HTTP/2", code, proto, err)
+	}
+	// The answer may or may not reach the client before the close.
+	if code, _, err := post(strings.Repeat("a", 64<<10)); err == nil && code != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("oversized header = %d; want 431 or a dropped connection", code)
+	}
+	if code, _, err := post(""); err != nil || code != http.StatusOK {
+		t.Fatalf("request after the drop = %d %v; want 200", code, err)
+	}
+	if n := dials.Load(); n != 2 {
+		t.Errorf("%d connections dialled; want 2 (the first was dropped after the 431)", n)
 	}
 }
