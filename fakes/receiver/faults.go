@@ -208,7 +208,8 @@ func LookupFault(f Fault) (FaultInfo, bool) {
 }
 
 // knownEventTypes is every event_type name Socure documents on any page
-// (riskos-webhooks.md §1.1 A, B and C), so that reject-unknown-type rejects
+// (the RiskOS webhook list, the event tables and the watchlist and case
+// management pages), so that reject-unknown-type rejects
 // only names nobody documented. The compliant receiver does not use it.
 var knownEventTypes = map[string]bool{
 	"evaluation_completed": true, "evaluation_paused": true, "evaluation_resumed": true,

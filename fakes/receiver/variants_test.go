@@ -37,6 +37,15 @@ func (c *workClock) Sleep(d time.Duration) {
 	c.Advance(d)
 }
 
+// wantAck stops the test unless r acknowledged with status and an ack body
+// saying kind (accepted or duplicate).
+func wantAck(t *testing.T, what string, r result, status int, kind string) {
+	t.Helper()
+	if r.status != status || !strings.Contains(r.body, `"status":"`+kind+`"`) {
+		t.Fatalf("%s = %d %s; want %d %s", what, r.status, r.body, status, kind)
+	}
+}
+
 func variantServer(t *testing.T, c Clock, faults ...Fault) *Server {
 	t.Helper()
 	o := authOptions(harness.AuthBearer)
@@ -81,9 +90,7 @@ func TestRateLimitShedsAboveTheRateWith503AndRetryAfter(t *testing.T) {
 			// One second refills RateLimit tokens, capped at the burst: a
 			// sender at RateLimit/s is served, one above it is shed.
 			c.Advance(10 * time.Millisecond) // one token at 100/s
-			if r := deliver(t, s, validEvent(shed)); r.status != http.StatusOK || !strings.Contains(r.body, "accepted") {
-				t.Fatalf("retry of the shed event = %d %s; want 200 accepted", r.status, r.body)
-			}
+			wantAck(t, "retry of the shed event", deliver(t, s, validEvent(shed)), http.StatusOK, "accepted")
 			if n := probeCount(t, s, shed); n != 1 {
 				t.Fatalf("the retried event was processed %d times; want 1", n)
 			}
@@ -146,12 +153,8 @@ func TestInFlight409AnswersCopiesOfAnEventStillBeingProcessed(t *testing.T) {
 	}
 	close(release)
 	// The first copy is acknowledged only once processed.
-	if r := <-first; r.status != http.StatusOK || !strings.Contains(r.body, "accepted") {
-		t.Fatalf("first copy = %d %s; want 200 accepted", r.status, r.body)
-	}
-	if r := deliver(t, s, validEvent(id)); r.status != http.StatusOK || !strings.Contains(r.body, "duplicate") {
-		t.Fatalf("copy after processing = %d %s; want 200 duplicate", r.status, r.body)
-	}
+	wantAck(t, "first copy", <-first, http.StatusOK, "accepted")
+	wantAck(t, "copy after processing", deliver(t, s, validEvent(id)), http.StatusOK, "duplicate")
 	if n := probeCount(t, s, id); n != 1 {
 		t.Errorf("processed %d times; want 1", n)
 	}
@@ -196,12 +199,8 @@ func TestAck202AcknowledgesWith202(t *testing.T) {
 	t.Parallel()
 	s := variantServer(t, nil, VariantAck202)
 	id := newID()
-	if r := deliver(t, s, validEvent(id)); r.status != http.StatusAccepted || !strings.Contains(r.body, "accepted") {
-		t.Errorf("new event = %d %s; want 202 accepted", r.status, r.body)
-	}
-	if r := deliver(t, s, validEvent(id)); r.status != http.StatusAccepted || !strings.Contains(r.body, "duplicate") {
-		t.Errorf("duplicate = %d %s; want 202 duplicate", r.status, r.body)
-	}
+	wantAck(t, "new event", deliver(t, s, validEvent(id)), http.StatusAccepted, "accepted")
+	wantAck(t, "duplicate", deliver(t, s, validEvent(id)), http.StatusAccepted, "duplicate")
 	if n := probeCount(t, s, id); n != 1 {
 		t.Errorf("processed %d times; want 1", n)
 	}
@@ -272,18 +271,12 @@ func TestShortDedupeMemoryForgetsAfterItsTTL(t *testing.T) {
 	c := newWorkClock()
 	s := variantServer(t, c, FaultShortDedupeMemory)
 	id := newID()
-	if r := deliver(t, s, validEvent(id)); !strings.Contains(r.body, "accepted") {
-		t.Fatalf("first delivery = %d %s; want accepted", r.status, r.body)
-	}
+	wantAck(t, "first delivery", deliver(t, s, validEvent(id)), http.StatusOK, "accepted")
 	c.Advance(ShortDedupeMemory - time.Millisecond)
-	if r := deliver(t, s, validEvent(id)); !strings.Contains(r.body, "duplicate") {
-		t.Fatalf("redelivery within the memory = %d %s; want duplicate", r.status, r.body)
-	}
+	wantAck(t, "redelivery within the memory", deliver(t, s, validEvent(id)), http.StatusOK, "duplicate")
 	// RiskOS's first retry comes 2 s after the lost ack: forgotten by then.
 	c.Advance(2*time.Second - ShortDedupeMemory + time.Millisecond)
-	if r := deliver(t, s, validEvent(id)); r.status != http.StatusOK || !strings.Contains(r.body, "accepted") {
-		t.Fatalf("redelivery after 2 s = %d %s; want 200 accepted (forgotten)", r.status, r.body)
-	}
+	wantAck(t, "redelivery after 2 s", deliver(t, s, validEvent(id)), http.StatusOK, "accepted")
 	if n := probeCount(t, s, id); n != 2 {
 		t.Errorf("processed %d times; want 2", n)
 	}

@@ -21,10 +21,11 @@ type ackBody struct {
 	EventID string `json:"event_id"`
 }
 
-// serveWebhook runs the checks in the order receiver-checks.md implies:
-// method (405 reveals nothing), then authentication before the body is
-// read (S-12: unauthenticated input is never parsed), then Content-Type,
-// size, syntax, envelope, and only then deduplication and queueing.
+// serveWebhook runs the checks cheapest and safest first: method (405
+// reveals nothing), then authentication before the body is read
+// (unauthenticated input is never parsed), then Content-Type, size,
+// syntax, envelope, and only then deduplication and queueing. The
+// 431-drop variant's header limit comes first of all, as a proxy's would.
 func (rx *Receiver) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	var ev Event
