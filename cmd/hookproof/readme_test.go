@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,20 +12,28 @@ import (
 	"github.com/hookproof/hookproof/harness"
 )
 
-var update = flag.Bool("update", false, "rewrite the README's detection matrix from receiver.Faults")
+var update = flag.Bool("update", false, "rewrite the README's detection matrix from receiver.Matrix")
 
 // matrixMarkdown renders the detection matrix from the same table the
 // detection-matrix test checks certify against.
 func matrixMarkdown() string {
 	var b strings.Builder
-	b.WriteString("| Fault | Fails | What it does |\n|---|---|---|\n")
-	for _, f := range receiver.Faults {
+	b.WriteString("| Receiver | Kind | Fails | What it does |\n|---|---|---|---|\n")
+	for _, f := range receiver.Matrix() {
 		ids := make([]string, len(f.Breaks))
 		for i, id := range f.Breaks {
 			r, _ := harness.LookupRequirement(id)
-			ids[i] = fmt.Sprintf("%s (%s)", id, r.Level)
+			level := string(r.Level)
+			if slices.Contains(f.NotInQuick, id) {
+				level += ", not in quick"
+			}
+			ids[i] = fmt.Sprintf("%s (%s)", id, level)
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", f.Name, strings.Join(ids, ", "), f.Description)
+		fails := strings.Join(ids, ", ")
+		if fails == "" {
+			fails = "nothing"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", f.Name, kindOf(f), fails, f.Description)
 	}
 	return b.String()
 }

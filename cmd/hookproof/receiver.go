@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -26,6 +28,8 @@ func newReceiverCmd() *cobra.Command {
 		listFaults                                          bool
 		workers, queue                                      int
 		maxBody                                             int64
+		rateLimit, workerRate                               float64
+		dedupeMemory                                        time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "receiver --listen ADDR",
@@ -33,8 +37,9 @@ func newReceiverCmd() *cobra.Command {
 		Long: `receiver serves a RiskOS webhook receiver that does everything right: auth in
 constant time, body limit, strict envelope, race-free dedupe on event_id, ack
 before processing, 503 + Retry-After when its queue is full, and an effects
-endpoint at /_hookproof/effects. --fault switches on one deliberate defect;
---list-faults names them with the requirements each one breaks.
+endpoint at /_hookproof/effects. --fault switches on one deliberate defect, or
+one compliant variant (a rate limit, an in-flight lock, a slow worker, ...);
+--list-faults names them all with the requirements each one breaks.
 
 With --auth oauth2 and no --jwks-url, an OAuth2 issuer for the given client id
 and secret is started beside it and its token URL printed.`,
@@ -45,8 +50,11 @@ and secret is started beside it and its token URL printed.`,
 	fs := cmd.Flags()
 	fs.StringVar(&addr, "listen", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&path, "path", receiver.DefaultPath, "webhook path")
-	fs.StringArrayVar(&faultNames, "fault", nil, "switch on a named fault (repeatable; see --list-faults)")
-	fs.BoolVar(&listFaults, "list-faults", false, "list the faults and the requirements each one breaks")
+	fs.StringArrayVar(&faultNames, "fault", nil, "switch on a named fault or compliant variant (repeatable; see --list-faults)")
+	fs.BoolVar(&listFaults, "list-faults", false, "list the faults and variants and the requirements each one breaks")
+	fs.Float64Var(&rateLimit, "rate-limit", 0, "shed valid events above this many per second with 503 + Retry-After (rate-limit default: "+fmt.Sprint(receiver.DefaultRateLimit)+")")
+	fs.Float64Var(&workerRate, "worker-rate", 0, "one worker processing this many events per second from an unbounded queue (slow-worker default: "+fmt.Sprint(receiver.DefaultWorkerRate)+")")
+	fs.DurationVar(&dedupeMemory, "dedupe-memory", 0, "forget an event_id this long after accepting it (short-dedupe-memory default: "+receiver.ShortDedupeMemory.String()+"; 0: never)")
 	fs.StringVar(&stateFile, "state-file", "", "dedupe state file: deduplication survives a restart")
 	fs.StringVar(&effectsFile, "effects-file", "", "append one processed event_id per line (for --effects-file probes)")
 	fs.IntVar(&workers, "workers", receiver.DefaultWorkers, "business workers")
@@ -70,6 +78,7 @@ and secret is started beside it and its token URL printed.`,
 		var errs []error
 		opts := receiver.Options{Path: path, Auth: cfg.Auth, StateFile: stateFile, EffectsFile: effectsFile,
 			Workers: workers, QueueSize: queue, MaxBody: maxBody,
+			RateLimit: rateLimit, WorkerRate: workerRate, DedupeMemory: dedupeMemory,
 			Logger: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))}
 		for _, n := range faultNames {
 			f, err := receiver.ParseFault(n)
@@ -83,6 +92,14 @@ and secret is started beside it and its token URL printed.`,
 			// token URL is irrelevant to it.
 			if err := receiverAuthValid(cfg.Auth); err != nil {
 				errs = append(errs, err)
+			}
+		}
+		for _, p := range []struct {
+			flag string
+			v    float64
+		}{{"rate-limit", rateLimit}, {"worker-rate", workerRate}, {"dedupe-memory", dedupeMemory.Seconds()}} {
+			if p.v < 0 {
+				errs = append(errs, fmt.Errorf("--%s: must not be negative", p.flag))
 			}
 		}
 		if (tlsCert == "") != (tlsKey == "") {
@@ -162,9 +179,32 @@ func oauthVerifier(ctx context.Context, opts *receiver.Options, a harness.AuthCo
 
 func printFaults(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FAULT\tBREAKS\tWHAT IT DOES")
-	for _, f := range receiver.Faults {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", f.Name, strings.Join(f.Breaks, ","), f.Description)
+	fmt.Fprintln(tw, "NAME\tKIND\tBREAKS\tWHAT IT DOES")
+	for _, f := range receiver.Matrix() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Name, kindOf(f), breaksOf(f), f.Description)
 	}
 	return tw.Flush()
+}
+
+func kindOf(f receiver.FaultInfo) string {
+	if f.Compliant {
+		return "variant"
+	}
+	return "fault"
+}
+
+// breaksOf lists f's requirements, marking those only the longer profiles
+// catch with this receiver.
+func breaksOf(f receiver.FaultInfo) string {
+	if len(f.Breaks) == 0 {
+		return "none"
+	}
+	ids := make([]string, len(f.Breaks))
+	for i, id := range f.Breaks {
+		ids[i] = id
+		if slices.Contains(f.NotInQuick, id) {
+			ids[i] += " (not in quick)"
+		}
+	}
+	return strings.Join(ids, ", ")
 }

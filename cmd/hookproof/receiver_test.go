@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookproof/hookproof/fakes/receiver"
 )
 
 // freeAddr returns a loopback address nothing listens on right now.
@@ -113,5 +115,26 @@ func TestReceiverListFaults(t *testing.T) {
 	out, _, code := cli(t, "receiver", "--list-faults")
 	if code != exitOK || !strings.Contains(out, "racy-dedupe") || !strings.Contains(out, "IDEM-03") {
 		t.Errorf("exit %d\n%s", code, out)
+	}
+	for _, f := range receiver.Matrix() {
+		if !strings.Contains(out, string(f.Name)) {
+			t.Errorf("--list-faults does not list %s\n%s", f.Name, out)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^rate-limit +variant +none `).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^short-dedupe-memory +fault +IDEM-04, IDEM-07 \(not in quick\)`).MatchString(out) {
+		t.Errorf("variant and fault rows not as expected\n%s", out)
+	}
+}
+
+func TestReceiverNegativeVariantParametersAreUsageErrors(t *testing.T) {
+	_, errOut, code := cli(t, "receiver", "--rate-limit", "-1", "--worker-rate", "-2", "--dedupe-memory", "-1s")
+	if code != exitUsage {
+		t.Fatalf("exit %d; want 2\n%s", code, errOut)
+	}
+	for _, flag := range []string{"--rate-limit", "--worker-rate", "--dedupe-memory"} {
+		if !strings.Contains(errOut, flag) {
+			t.Errorf("the error does not name %s\n%s", flag, errOut)
+		}
 	}
 }

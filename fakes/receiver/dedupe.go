@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // dedupe is the set of accepted event_ids. claim is an atomic check-and-set
@@ -20,20 +21,29 @@ import (
 // on close, not per event: a process crash keeps every line whose write
 // returned, only a machine crash can lose the tail, and a torn last line
 // (no newline) is ignored when the file is read back at start.
+//
+// With a memory (a TTL, as a cache would have), an id is forgotten that long
+// after it was claimed; ids read back from the state file count as claimed
+// at start. inFlight holds the claimed ids whose processing has not
+// finished, for receivers that answer copies of those differently.
 type dedupe struct {
-	mu   sync.Mutex
-	seen map[string]struct{}
-	file *os.File // nil: in memory only
+	mu       sync.Mutex
+	seen     map[string]time.Time // when claimed
+	inFlight map[string]struct{}
+	memory   time.Duration // 0: for ever
+	now      func() time.Time
+	file     *os.File // nil: in memory only
 }
 
-func newDedupe(path string) (*dedupe, error) {
-	d := &dedupe{seen: map[string]struct{}{}}
+func newDedupe(path string, memory time.Duration, now func() time.Time) (*dedupe, error) {
+	d := &dedupe{seen: map[string]time.Time{}, inFlight: map[string]struct{}{}, memory: memory, now: now}
 	if path == "" {
 		return d, nil
 	}
+	start := now()
 	f, err := openLog(path, 0o600, func(line string) {
 		if id, err := strconv.Unquote(line); err == nil {
-			d.seen[id] = struct{}{}
+			d.seen[id] = start
 		}
 	})
 	if err != nil {
@@ -45,28 +55,56 @@ func newDedupe(path string) (*dedupe, error) {
 
 // claim marks id as accepted and reports whether it was new.
 func (d *dedupe) claim(id string) bool {
+	ok, _ := d.claimInFlight(id)
+	if ok {
+		d.finish(id)
+	}
+	return ok
+}
+
+// claimInFlight is claim that also marks a new id in flight until finish;
+// for a known id it reports whether its processing is still in flight.
+func (d *dedupe) claimInFlight(id string) (claimed, inFlight bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if _, ok := d.seen[id]; ok {
+	if d.knownLocked(id) {
+		_, inFlight = d.inFlight[id]
+		return false, inFlight
+	}
+	d.seen[id] = d.now()
+	d.inFlight[id] = struct{}{}
+	return true, false
+}
+
+// finish ends id's in-flight processing.
+func (d *dedupe) finish(id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.inFlight, id)
+}
+
+// knownLocked reports whether id is remembered; d.mu must be held.
+func (d *dedupe) knownLocked(id string) bool {
+	at, ok := d.seen[id]
+	if ok && d.memory > 0 && d.now().Sub(at) >= d.memory {
+		delete(d.seen, id)
 		return false
 	}
-	d.seen[id] = struct{}{}
-	return true
+	return ok
 }
 
 // contains is the "check" half of a check-then-act race (racy-dedupe only).
 func (d *dedupe) contains(id string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	_, ok := d.seen[id]
-	return ok
+	return d.knownLocked(id)
 }
 
 // mark is the "act" half: it records id without looking (racy-dedupe only).
 func (d *dedupe) mark(id string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.seen[id] = struct{}{}
+	d.seen[id] = d.now()
 }
 
 // release forgets a claim whose event could not be queued, so that the
@@ -76,6 +114,7 @@ func (d *dedupe) release(id string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.seen, id)
+	delete(d.inFlight, id)
 }
 
 // persist appends id to the state file. It is called only once the event

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hookproof/hookproof/harness"
 )
@@ -150,7 +151,7 @@ func TestStateFileIgnoresATornLastLine(t *testing.T) {
 	if err := os.WriteFile(path, []byte("\"a\"\n\"b\\nc\"\n\"tor"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d, err := newDedupe(path)
+	d, err := newDedupe(path, 0, time.Now)
 	if err != nil {
 		t.Fatalf("newDedupe: %v", err)
 	}

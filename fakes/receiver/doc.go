@@ -1,8 +1,10 @@
 // Package receiver is hookproof's reference receiver of RiskOS webhooks: an
-// http.Handler that does everything requirements.md asks of a receiver, and
+// http.Handler that does everything a RiskOS receiver is required to do, and
 // that can be broken on purpose, one named Fault at a time, so that every
 // certification check can be shown to pass on the good receiver and to catch
-// the bad one.
+// the bad one. Variants switch on other correct designs (a rate limiter, an
+// in-flight lock, a slow worker with an unbounded queue, a 202 ack, a proxy
+// that drops the connection after a 431), which certification must pass.
 //
 // The compliant receiver authenticates before it parses, limits and
 // validates the body, deduplicates on event_id atomically (optionally

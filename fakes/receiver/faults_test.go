@@ -113,6 +113,9 @@ var battery = []probe{
 		req, _ := http.NewRequest(http.MethodGet, s.WebhookURL(), nil)
 		return status(do(t, req))
 	}},
+	{"status-variant", "VAL-09", func(t *testing.T, s *Server) string {
+		return status(deliver(t, s, withData(newID(), `{"status":"ON HOLD"}`)))
+	}},
 }
 
 // observe runs the battery against a fresh receiver with faults on.
@@ -149,6 +152,13 @@ func TestEachFaultChangesExactlyTheBehaviourItNames(t *testing.T) {
 		Fault5xxOnHostileJSON:     {"hostile"},
 		FaultRedirect:             {"ack-" + RedirectEventType},
 		FaultForgetOnRestart:      {"restart"},
+		// The battery runs well inside the short memory; the dedicated test
+		// moves a fake clock past it.
+		FaultShortDedupeMemory: {},
+		FaultStrictVariants:    {"status-variant"},
+		// The battery stays under the limit's burst; the dedicated test
+		// exceeds it.
+		Fault503NoRetryAfter: {},
 	}
 	if len(want) != len(Faults) {
 		t.Fatalf("the table covers %d faults; Faults has %d", len(want), len(Faults))
@@ -159,6 +169,7 @@ func TestEachFaultChangesExactlyTheBehaviourItNames(t *testing.T) {
 		"duplicate-status": "200", "duplicate-count": "1", "burst": "all 200: true, processed once: true",
 		"restart": "1", "malformed": "400", "envelope": "400", "oversized": "413", "text-plain": "415",
 		"unknown-type": "200", "extra-fields": "200", "hostile": "400,400,400", "method": "405",
+		"status-variant": "200",
 	} {
 		if compliant[p] != v {
 			t.Errorf("compliant receiver: probe %s = %q; want %q", p, compliant[p], v)
@@ -196,18 +207,35 @@ func TestEachFaultChangesExactlyTheBehaviourItNames(t *testing.T) {
 
 func TestParseFault(t *testing.T) {
 	t.Parallel()
-	for _, info := range Faults {
+	seen := map[Fault]bool{}
+	for _, info := range Matrix() {
+		if seen[info.Name] {
+			t.Errorf("%s appears twice in the matrix", info.Name)
+		}
+		seen[info.Name] = true
 		if f, err := ParseFault(string(info.Name)); err != nil || f != info.Name {
 			t.Errorf("ParseFault(%q) = %q, %v", info.Name, f, err)
 		}
 		for _, id := range info.Breaks {
-			if _, err := harness.LookupRequirement(id); err != nil {
+			r, err := harness.LookupRequirement(id)
+			switch {
+			case err != nil:
 				t.Errorf("%s breaks %s, which is not in the catalogue", info.Name, id)
+			case info.Compliant && r.Level == harness.Must:
+				t.Errorf("compliant variant %s breaks %s, a MUST", info.Name, id)
 			}
 		}
-		if len(info.Breaks) == 0 || info.Description == "" {
+		for _, id := range info.NotInQuick {
+			if !slices.Contains(info.Breaks, id) {
+				t.Errorf("%s: NotInQuick %s is not in Breaks %v", info.Name, id, info.Breaks)
+			}
+		}
+		if (len(info.Breaks) == 0 && !info.Compliant) || info.Description == "" {
 			t.Errorf("%s: Breaks and Description must be set", info.Name)
 		}
+	}
+	if len(seen) != len(Faults)+len(Variants) {
+		t.Errorf("the matrix has %d rows; want %d faults and %d variants", len(seen), len(Faults), len(Variants))
 	}
 	if _, err := ParseFault("no-such"); err == nil || !strings.Contains(err.Error(), "no-auth") {
 		t.Errorf("ParseFault(no-such) error = %v; want the known names listed", err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -20,6 +21,12 @@ const (
 	DefaultMaxBody      = 1 << 20
 	DefaultWorkDuration = time.Millisecond
 	DefaultAckBudget    = 500 * time.Millisecond
+	// DefaultRateLimit is twice the rate RiskOS receivers are required to
+	// sustain (50 events/s): a limiter there is compliant.
+	DefaultRateLimit = 100.0
+	// DefaultWorkerRate is 1.3× the required rate: enough to keep up, too
+	// little to drain a burst quickly.
+	DefaultWorkerRate = 65.0
 )
 
 // EffectsPath is where every receiver serves its effects probe.
@@ -86,7 +93,38 @@ type Options struct {
 	// worker, once per processed event, and the event counts as processed
 	// when it returns.
 	Work func(ctx context.Context, ev Event)
+
+	// RateLimit, when positive, sheds valid events above this many per
+	// second with 503 + Retry-After (VariantRateLimit and
+	// Fault503NoRetryAfter default it to DefaultRateLimit).
+	RateLimit float64
+	// RateBurst is the token bucket's depth (RateLimit/2 when 0): a limiter
+	// exactly at a rate must absorb the jitter of a sender pacing at it.
+	RateBurst int
+	// WorkerRate, when positive, makes one worker process this many events
+	// per second from an unbounded queue; it overrides Workers, QueueSize
+	// and WorkDuration (VariantSlowWorker defaults it to DefaultWorkerRate).
+	WorkerRate float64
+	// DedupeMemory, when positive, is how long an accepted event_id is
+	// remembered (FaultShortDedupeMemory defaults it to ShortDedupeMemory);
+	// zero remembers for ever.
+	DedupeMemory time.Duration
+	// Clock is the time the rate limit, the dedupe memory and the
+	// simulated work read and spend (the real clock when nil).
+	Clock Clock
 }
+
+// Clock is the receiver's time source. Sleep stands for time spent working,
+// so a fake clock can advance instead of waiting.
+type Clock interface {
+	Now() time.Time
+	Sleep(d time.Duration)
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time        { return time.Now() }
+func (realClock) Sleep(d time.Duration) { time.Sleep(d) }
 
 // withDefaults returns a copy with zero fields defaulted and every problem
 // reported, each naming its field.
@@ -155,7 +193,53 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
+	errs = append(errs, o.variantDefaults()...)
 	return o, errors.Join(errs...)
+}
+
+// variantDefaults applies the parameters the variants and faults imply.
+func (o *Options) variantDefaults() []error {
+	var errs []error
+	switch {
+	case o.RateLimit < 0:
+		errs = append(errs, fmt.Errorf("receiver: rate_limit %g must not be negative", o.RateLimit))
+	case o.RateLimit == 0 && (o.has(VariantRateLimit) || o.has(Fault503NoRetryAfter)):
+		o.RateLimit = DefaultRateLimit
+	}
+	switch {
+	case o.RateBurst < 0:
+		errs = append(errs, fmt.Errorf("receiver: rate_burst %d must not be negative", o.RateBurst))
+	case o.RateBurst == 0 && o.RateLimit > 0:
+		o.RateBurst = max(1, int(o.RateLimit/2))
+	}
+	switch {
+	case o.WorkerRate < 0:
+		errs = append(errs, fmt.Errorf("receiver: worker_rate %g must not be negative", o.WorkerRate))
+	case o.WorkerRate == 0 && o.has(VariantSlowWorker):
+		o.WorkerRate = DefaultWorkerRate
+	}
+	if o.WorkerRate > 0 {
+		o.Workers = 1
+		o.WorkDuration = time.Duration(float64(time.Second) / o.WorkerRate)
+	}
+	switch {
+	case o.DedupeMemory < 0:
+		errs = append(errs, fmt.Errorf("receiver: dedupe_memory %s must not be negative", o.DedupeMemory))
+	case o.DedupeMemory == 0 && o.has(FaultShortDedupeMemory):
+		o.DedupeMemory = ShortDedupeMemory
+	}
+	return errs
+}
+
+// ackStatus is the status of every acknowledgement.
+func (o *Options) ackStatus() int {
+	if o.has(VariantAck202) {
+		return http.StatusAccepted
+	}
+	return http.StatusOK
 }
 
 // has reports whether fault f is switched on.

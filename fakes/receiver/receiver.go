@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-	"time"
 )
 
 // Receiver is the reference RiskOS webhook receiver, an http.Handler. It
@@ -21,7 +20,8 @@ type Receiver struct {
 	eff         *effects
 	ownsEffects bool
 
-	queue   chan Event
+	limit   *tokenBucket // nil: no rate limit
+	queue   *eventQueue
 	workers sync.WaitGroup
 
 	// pending counts queued or running events, so tests can wait for the
@@ -30,10 +30,6 @@ type Receiver struct {
 	pendingCond *sync.Cond
 	pending     int
 
-	// mu orders enqueues before Close closes the queue: handlers hold it
-	// shared while sending, Close exclusively while closing.
-	mu        sync.RWMutex
-	closed    bool
 	closeOnce sync.Once
 }
 
@@ -55,7 +51,7 @@ func newReceiver(opts Options, eff *effects) (*Receiver, error) {
 	if opts.has(FaultForgetOnRestart) {
 		statePath = ""
 	}
-	if rx.seen, err = newDedupe(statePath); err != nil {
+	if rx.seen, err = newDedupe(statePath, opts.DedupeMemory, opts.Clock.Now); err != nil {
 		return nil, err
 	}
 	if eff == nil {
@@ -67,7 +63,14 @@ func newReceiver(opts Options, eff *effects) (*Receiver, error) {
 	}
 	rx.eff = eff
 	rx.pendingCond = sync.NewCond(&rx.pendingMu)
-	rx.queue = make(chan Event, opts.QueueSize)
+	if opts.RateLimit > 0 {
+		rx.limit = newTokenBucket(opts.RateLimit, opts.RateBurst, opts.Clock.Now)
+	}
+	limit := opts.QueueSize
+	if opts.WorkerRate > 0 {
+		limit = 0 // the slow worker's backlog is unbounded
+	}
+	rx.queue = newEventQueue(limit)
 	for range opts.Workers {
 		rx.workers.Add(1)
 		go rx.work()
@@ -101,10 +104,7 @@ func (rx *Receiver) Options() Options { return rx.opts }
 // files. It is idempotent; it blocks while a Work function blocks.
 func (rx *Receiver) Close() {
 	rx.closeOnce.Do(func() {
-		rx.mu.Lock()
-		rx.closed = true
-		close(rx.queue)
-		rx.mu.Unlock()
+		rx.queue.close()
 		rx.workers.Wait()
 		errs := []error{rx.seen.close()}
 		if rx.ownsEffects {
@@ -119,19 +119,12 @@ func (rx *Receiver) Close() {
 // enqueue hands ev to the workers without blocking; false means the queue
 // is full or closed.
 func (rx *Receiver) enqueue(ev Event) bool {
-	rx.mu.RLock()
-	defer rx.mu.RUnlock()
-	if rx.closed {
-		return false
-	}
 	rx.addPending(1)
-	select {
-	case rx.queue <- ev:
-		return true
-	default:
+	if !rx.queue.push(ev) {
 		rx.addPending(-1)
 		return false
 	}
+	return true
 }
 
 func (rx *Receiver) addPending(n int) {
@@ -154,7 +147,11 @@ func (rx *Receiver) settle() {
 
 func (rx *Receiver) work() {
 	defer rx.workers.Done()
-	for ev := range rx.queue {
+	for {
+		ev, ok := rx.queue.pop()
+		if !ok {
+			return
+		}
 		rx.process(context.Background(), ev)
 		rx.addPending(-1)
 	}
@@ -165,7 +162,7 @@ func (rx *Receiver) process(ctx context.Context, ev Event) {
 	if rx.opts.Work != nil {
 		rx.opts.Work(ctx, ev)
 	} else if rx.opts.WorkDuration > 0 {
-		time.Sleep(rx.opts.WorkDuration) // stands for real business work
+		rx.opts.Clock.Sleep(rx.opts.WorkDuration) // stands for real business work
 	}
 	if err := rx.eff.record(ev.ID); err != nil {
 		rx.log.Error("recording effect", "event_id", ev.ID, "err", err)

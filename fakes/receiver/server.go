@@ -104,6 +104,7 @@ func newHTTPServer(rx *Receiver, cert *tls.Certificate) *http.Server {
 		// that gave up); that is the receiver's debug output, not the
 		// terminal's.
 		ErrorLog:          slog.NewLogLogger(rx.opts.Logger.Handler(), slog.LevelDebug),
+		ConnContext:       ConnContext,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,

@@ -21,10 +21,11 @@ type ackBody struct {
 	EventID string `json:"event_id"`
 }
 
-// serveWebhook runs the checks in the order receiver-checks.md implies:
-// method (405 reveals nothing), then authentication before the body is
-// read (S-12: unauthenticated input is never parsed), then Content-Type,
-// size, syntax, envelope, and only then deduplication and queueing.
+// serveWebhook runs the checks cheapest and safest first: method (405
+// reveals nothing), then authentication before the body is read
+// (unauthenticated input is never parsed), then Content-Type, size,
+// syntax, envelope, and only then deduplication and queueing. The
+// 431-drop variant's header limit comes first of all, as a proxy's would.
 func (rx *Receiver) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	var ev Event
@@ -43,6 +44,13 @@ func (rx *Receiver) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		reject(http.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	// A proxy's header limit comes before anything the application does.
+	if rx.opts.has(Variant431Drop) && headerBytes(r) > HeaderLimit {
+		rx.dropOversized(w, r)
+		rx.log.Warn("delivery", "status", http.StatusRequestHeaderFieldsTooLarge, "reason", "header too large, connection dropped",
+			"remote", r.RemoteAddr, "took", time.Since(start))
 		return
 	}
 	if !rx.opts.has(FaultNoAuth) {
@@ -83,6 +91,12 @@ func (rx *Receiver) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	if reason != "" {
 		reject(http.StatusBadRequest, reason)
 		return
+	}
+	if rx.opts.has(FaultStrictVariants) {
+		if reason := strictStatus(ev.Data); reason != "" {
+			reject(http.StatusBadRequest, reason)
+			return
+		}
 	}
 	switch {
 	case rx.opts.has(FaultRejectUnknownType) && !knownEventTypes[ev.Type]:
@@ -128,14 +142,22 @@ func (rx *Receiver) readBody(w http.ResponseWriter, r *http.Request) ([]byte, in
 //
 // If the queue is full the claim on event_id is released before answering
 // 503, so the sender's retry is processed rather than acked as a duplicate
-// of an event that never ran; the claim is persisted only once queued.
+// of an event that never ran; the claim is persisted only once queued. A
+// rate limit sheds before the claim, for the same reason.
 func (rx *Receiver) accept(w http.ResponseWriter, ev Event, answer func(int, any, string)) {
+	if rx.limit != nil {
+		if ok, after := rx.limit.take(); !ok {
+			rx.unavailable(w, after, "rate limited", answer)
+			return
+		}
+	}
+	ack := rx.opts.ackStatus()
 	dup := func() {
 		if rx.opts.has(FaultDup409) {
 			answer(http.StatusConflict, errorBody{Error: "duplicate event_id"}, "duplicate")
 			return
 		}
-		answer(http.StatusOK, ackBody{Status: "duplicate", EventID: ev.ID}, "duplicate")
+		answer(ack, ackBody{Status: "duplicate", EventID: ev.ID}, "duplicate")
 	}
 	switch {
 	case rx.opts.has(FaultNoDedupe):
@@ -146,6 +168,9 @@ func (rx *Receiver) accept(w http.ResponseWriter, ev Event, answer func(int, any
 		}
 		time.Sleep(RacyWindow) // the deliberate check-then-act gap
 		rx.seen.mark(ev.ID)
+	case rx.opts.has(VariantInFlight409):
+		rx.acceptInFlight(w, ev, ack, dup, answer)
+		return
 	default:
 		if !rx.seen.claim(ev.ID) {
 			dup()
@@ -156,19 +181,48 @@ func (rx *Receiver) accept(w http.ResponseWriter, ev Event, answer func(int, any
 		rx.process(context.Background(), ev)
 		time.Sleep(rx.opts.AckBudget * 3 / 2)
 		rx.persist(ev)
-		answer(http.StatusOK, ackBody{Status: "accepted", EventID: ev.ID}, "")
+		answer(ack, ackBody{Status: "accepted", EventID: ev.ID}, "")
 		return
 	}
 	if !rx.enqueue(ev) {
 		if !rx.opts.has(FaultNoDedupe) {
 			rx.seen.release(ev.ID)
 		}
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
-		answer(http.StatusServiceUnavailable, errorBody{Error: "busy, retry later"}, "queue full")
+		rx.unavailable(w, retryAfter, "queue full", answer)
 		return
 	}
 	rx.persist(ev)
-	answer(http.StatusOK, ackBody{Status: "accepted", EventID: ev.ID}, "")
+	answer(ack, ackBody{Status: "accepted", EventID: ev.ID}, "")
+}
+
+// acceptInFlight processes a new event inside the request while its
+// event_id is locked in flight. A copy that arrives meanwhile cannot be
+// acknowledged truthfully yet (the work may still fail), so it is told to
+// come back: 409 is in RiskOS's retry set. Once processing finished, copies
+// are ordinary duplicates.
+func (rx *Receiver) acceptInFlight(w http.ResponseWriter, ev Event, ack int, dup func(), answer func(int, any, string)) {
+	claimed, inFlight := rx.seen.claimInFlight(ev.ID)
+	switch {
+	case inFlight:
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+		answer(http.StatusConflict, errorBody{Error: "event_id is being processed, retry later"}, "in flight")
+		return
+	case !claimed:
+		dup()
+		return
+	}
+	rx.process(context.Background(), ev)
+	rx.persist(ev)
+	rx.seen.finish(ev.ID)
+	answer(ack, ackBody{Status: "accepted", EventID: ev.ID}, "")
+}
+
+// unavailable answers 503, with Retry-After unless the fault omits it.
+func (rx *Receiver) unavailable(w http.ResponseWriter, after int, reason string, answer func(int, any, string)) {
+	if !rx.opts.has(Fault503NoRetryAfter) {
+		w.Header().Set("Retry-After", strconv.Itoa(after))
+	}
+	answer(http.StatusServiceUnavailable, errorBody{Error: "busy, retry later"}, reason)
 }
 
 // persist records an accepted event_id in the state file. A failed write
