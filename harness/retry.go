@@ -52,6 +52,44 @@ func (p RetryPolicy) Retryable(status int) bool {
 	return slices.Contains(p.RetryableCodes, status)
 }
 
+// Verdict is what RiskOS makes of one delivery attempt's answer.
+type Verdict uint8
+
+const (
+	// Acked: a 2xx; the event is delivered.
+	Acked Verdict = iota
+	// Retry: RiskOS would deliver the event again; it is not lost yet.
+	Retry
+	// Lost: any other answer; RiskOS gives up on the event.
+	Lost
+)
+
+func (v Verdict) String() string {
+	switch v {
+	case Acked:
+		return "acked"
+	case Retry:
+		return "retryable"
+	}
+	return "lost"
+}
+
+// Judge is the policy's verdict on one answer. Status 0 means no HTTP
+// answer at all (a connection failure or timeout), which RiskOS retries
+// only when RetryNetworkErrors is set; a 3xx is not followed and loses the
+// event like any other status outside RetryableCodes.
+func (p RetryPolicy) Judge(status int) Verdict {
+	switch {
+	case status >= 200 && status < 300:
+		return Acked
+	case status == 0 && p.RetryNetworkErrors:
+		return Retry
+	case status != 0 && p.Retryable(status):
+		return Retry
+	}
+	return Lost
+}
+
 // Wait returns the real (unscaled, unjittered) wait before retry k (1-based).
 func (p RetryPolicy) Wait(k int) time.Duration {
 	if k < 1 {

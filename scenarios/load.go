@@ -369,8 +369,7 @@ func newFailureLog(size int, policy harness.RetryPolicy) *failureLog {
 // add is the engine's OnFailure hook: it runs on the sending goroutines
 // and only stores.
 func (l *failureLog) add(f load.Failure) {
-	retryable := l.policy.Retryable(f.Status) || (f.Status == 0 && l.policy.RetryNetworkErrors)
-	if !retryable || f.EventID == "" {
+	if l.policy.Judge(f.Status) != harness.Retry || f.EventID == "" {
 		return
 	}
 	l.mu.Lock()

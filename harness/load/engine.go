@@ -97,7 +97,7 @@ func (r *run) onFail(f Failure) {
 	if r.canceled.Load() && f.Status == 0 {
 		return // our own abort, not the receiver's doing
 	}
-	if judge(&r.e.cfg.Retry, f.Status) == verdictLost {
+	if r.e.cfg.Retry.Judge(f.Status) == harness.Lost {
 		r.lostMu.Lock()
 		r.lostTotal++
 		if len(r.lost) < r.e.opts.LostEvents {

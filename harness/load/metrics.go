@@ -119,8 +119,8 @@ func (m *Metrics) Add(r *vegeta.Result, lag time.Duration) {
 	// A 2xx whose body could not be read is still an error for the sender:
 	// RiskOS never saw the ack complete.
 	ok := false
-	switch judge(&m.policy, status) {
-	case verdictAcked:
+	switch m.policy.Judge(status) {
+	case harness.Acked:
 		if r.Error == "" {
 			m.ok++
 			ok = true
@@ -129,9 +129,9 @@ func (m *Metrics) Add(r *vegeta.Result, lag time.Duration) {
 			m.retryable += boolCount(m.policy.RetryNetworkErrors)
 			m.lost += boolCount(!m.policy.RetryNetworkErrors)
 		}
-	case verdictRetryable:
+	case harness.Retry:
 		m.retryable++
-	case verdictLost:
+	case harness.Lost:
 		m.lost++
 	}
 	m.series.add(end, r.Latency, r.Latency+lag, ok)
