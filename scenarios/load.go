@@ -271,18 +271,10 @@ func recordLost(s *load.Summary) {
 
 // codes summarises a run's answers as "200×98, 503×2, timeout×1".
 func codes(s *load.Summary) string {
-	var parts []string
-	for c, n := range s.StatusCodes {
-		parts = append(parts, fmt.Sprintf("%s×%d", c, n))
+	if t := reports.Tally(s.StatusCodes, s.Errors); t != "" {
+		return t
 	}
-	for c, n := range s.Errors {
-		parts = append(parts, fmt.Sprintf("%s×%d", c, n))
-	}
-	if len(parts) == 0 {
-		return "no answers"
-	}
-	slices.Sort(parts)
-	return strings.Join(parts, ", ")
+	return "no answers"
 }
 
 // retryBudget is the time the RiskOS retry loop may take for one event:

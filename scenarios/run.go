@@ -204,7 +204,6 @@ const (
 
 // merge folds one spec's outcome into its requirement's result.
 func merge(res *reports.RequirementResult, status, spec, reason string) {
-	rank := map[string]int{reports.StatusSkipped: 0, reports.StatusPassed: 1, reports.StatusFailed: 2}
 	line := spec
 	switch {
 	case reason == reasonNotSelected || reason == reasonInterrupted:
@@ -214,7 +213,7 @@ func merge(res *reports.RequirementResult, status, spec, reason string) {
 		line += ": " + reason
 	}
 	switch {
-	case rank[status] > rank[res.Status]:
+	case reports.StatusRank(status) > reports.StatusRank(res.Status):
 		res.Status, res.Reason = status, line
 	case status == res.Status && status != reports.StatusPassed && res.Reason == "":
 		// A requirement starts out skipped with no reason: its first

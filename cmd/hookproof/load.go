@@ -10,7 +10,6 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -431,21 +430,10 @@ func loadReport(cfg harness.Config, s *load.Summary, c *load.Capacity, load01 re
 
 // statusLine summarises answers as "200×980, 503×20, timeout×1".
 func statusLine(s *load.Summary) string {
-	var parts []string
-	for _, m := range []map[string]uint64{s.StatusCodes, s.Errors} {
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			parts = append(parts, fmt.Sprintf("%s×%d", k, m[k]))
-		}
+	if t := reports.Tally(s.StatusCodes, s.Errors); t != "" {
+		return t
 	}
-	if len(parts) == 0 {
-		return "no answers"
-	}
-	return strings.Join(parts, ", ")
+	return "no answers"
 }
 
 // writeLoadSummary prints the end-of-run summary.
