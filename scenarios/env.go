@@ -66,7 +66,7 @@ func (e *Env) LoadSection() *reports.LoadSection {
 	if e.loadRun == nil {
 		return nil
 	}
-	sec := LoadSection(e.loadRun)
+	sec := e.loadRun.Section()
 	if e.capacity != nil {
 		c := *e.capacity
 		sec.CapacityRPS = &c

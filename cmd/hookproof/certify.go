@@ -228,7 +228,7 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 }
 
 func buildReport(cfg harness.Config, env *scenarios.Env, res *scenarios.Result) *reports.Report {
-	rep := newRunReport(cfg, res.StartedAt, res.FinishedAt, res.Interrupted)
+	rep := reports.NewRunReport(cfg, res.StartedAt, res.FinishedAt, res.Interrupted)
 	rep.Requirements = res.Requirements
 	rep.Deliveries = reports.NewDeliveryStats(env.Sender.Ledger().Attempts(), cfg.Timeouts.AckBudget)
 	rep.Load = env.LoadSection()
@@ -241,26 +241,6 @@ func buildReport(cfg harness.Config, env *scenarios.Env, res *scenarios.Result) 
 		rep.Notes = append(rep.Notes, fmt.Sprintf("RiskOS retry waits compressed by --time-scale %g (real schedule %v)", cfg.Retry.TimeScale, cfg.Retry.Schedule()))
 	}
 	rep.Decide(cfg.Strict)
-	return rep
-}
-
-// newRunReport is what every report of a run says about the run itself,
-// certify's and hookproof load's alike: tool, profile, redacted target,
-// times, the configuration, and a loud note when TLS was not verified.
-func newRunReport(cfg harness.Config, started, finished time.Time, interrupted bool) *reports.Report {
-	rep := &reports.Report{
-		Tool:        reports.Tool{Name: "hookproof", Version: harness.Version},
-		Profile:     cfg.Profile,
-		Target:      harness.RedactURL(cfg.Target),
-		StartedAt:   started,
-		FinishedAt:  finished,
-		Interrupted: interrupted,
-		Insecure:    cfg.TLS.InsecureSkipVerify,
-		Config:      cfg,
-	}
-	if cfg.TLS.InsecureSkipVerify {
-		rep.Notes = append(rep.Notes, "TLS verification was OFF (--insecure-skip-verify): this run cannot certify the endpoint's transport")
-	}
 	return rep
 }
 
