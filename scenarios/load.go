@@ -20,9 +20,8 @@ import (
 	"github.com/hookproof/hookproof/reports"
 )
 
-// loadPlan is how long and how hard each throughput check runs. Profiles
-// differ only here: quick keeps the five checks to about ten seconds in all,
-// so they fit a CI certify run against a local receiver.
+// loadPlan is how long and how hard each throughput check runs (one part
+// of a Profile).
 type loadPlan struct {
 	rate float64 // the required rate, events/s
 	// LOAD-01 and LOAD-03 run lengths.
@@ -52,36 +51,6 @@ type loadPlan struct {
 // spikeFactor is LOAD-04's default multiplier (requirements.md).
 const spikeFactor = 10
 
-// planFor returns the plan of cfg's profile.
-func planFor(cfg harness.Config) loadPlan {
-	rate := cfg.RequiredRate
-	if rate <= 0 {
-		rate = harness.DefaultRequiredRate
-	}
-	if cfg.Profile == harness.ProfileFull || cfg.Profile == harness.ProfileProduction {
-		d := cfg.LoadDuration
-		if d <= 0 {
-			d = 30 * time.Second
-		}
-		return loadPlan{
-			rate: rate, constant: d, duplicates: min(d, 10*time.Second),
-			capacity: load.CapacityOptions{Start: rate, StepDuration: 3 * time.Second, MaxSteps: 8,
-				TimeCap: time.Minute, Cooldown: time.Second},
-			spikeLead: 2 * time.Second, spikeFor: 5 * time.Second, recovery: 10 * time.Second,
-			burstFactor: spikeFactor, burstFor: 5 * time.Second, burstMax: 50_000, retryWindow: time.Minute, probeSample: 500,
-		}
-	}
-	return loadPlan{
-		rate: rate, constant: 2 * time.Second, duplicates: 1500 * time.Millisecond,
-		// One step at twice the rate answers LOAD-02's question in CI; the
-		// full profile searches further for the figure itself.
-		capacity: load.CapacityOptions{Start: 2 * rate, StepDuration: time.Second, MaxSteps: 1,
-			TimeCap: 3 * time.Second, Cooldown: 200 * time.Millisecond},
-		spikeLead: 250 * time.Millisecond, spikeFor: time.Second, recovery: time.Second,
-		burstFactor: spikeFactor, burstFor: time.Second, burstMax: 3000, retryWindow: 10 * time.Second, probeSample: 3000,
-	}
-}
-
 // drainWindow is how long RETRY-02's retry schedule must last: a receiver
 // that sheds the burst correctly and has LOAD-02's capacity (twice the
 // required rate) drains its events in events / (2 × rate); half as
@@ -103,7 +72,7 @@ func (p loadPlan) timeout(cfg harness.Config, d time.Duration) time.Duration {
 // (harness/load). The suite runs in one process, in order, so nothing
 // else shares the receiver while its capacity is measured.
 func describeLoad(env *Env) {
-	plan := planFor(env.Config)
+	plan := env.Load
 	cfg := env.Config
 	Describe("Throughput", Label("load"), func() {
 		BeforeEach(func() {
