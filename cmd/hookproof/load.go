@@ -236,7 +236,13 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 	var runErr error
 	if lf.capacity {
 		fmt.Fprintf(stderr, "hookproof load: capacity search against %s from %g/s\n", harness.RedactURL(cfg.Target), opts.Rate)
-		s, capacity, runErr = searchCapacity(ctx, cfg, opts, auth, lf, durationGiven, stderr)
+		co := load.CapacityOptions{Start: opts.Rate, StepDuration: lf.capacityStep}
+		if durationGiven {
+			co.TimeCap = cfg.LoadDuration
+		}
+		s, capacity, runErr = load.SearchCapacityRun(ctx, cfg, co, opts, auth, func(rate float64, s *load.Summary) {
+			fmt.Fprintf(stderr, "  step %6.0f/s: sent %6.0f/s, %.2f %% 2xx, p99 %.1f ms\n", rate, s.SentRate, 100*s.SuccessRatio, s.ResponseLatencyMS.P99)
+		})
 	} else {
 		fmt.Fprintf(stderr, "hookproof load: %s against %s for %s (auth %s)\n", shape(opts), harness.RedactURL(cfg.Target), opts.Duration, cfg.Auth.Type)
 		var e *load.Engine
@@ -260,10 +266,7 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 		return runErr
 	}
 	interrupted := s.Interrupted || ctx.Err() != nil
-	// Judge (and label) LOAD-01 at the rate actually run: with --capacity
-	// that is the step the summary comes from, not --rate.
-	load01 := load.Load01Bounds(cfg).Result(s, interrupted)
-	rep := loadReport(cfg, s, capacity, load01, started, interrupted)
+	rep, load01 := load.RunReport(cfg, s, capacity, started, interrupted)
 	writeLoadSummary(stdout, s, capacity, load01)
 	if lf.output != "" && lf.capacity {
 		fmt.Fprintln(stderr, "hookproof load: --output is not written by --capacity (each step is a separate attack)")
@@ -326,55 +329,6 @@ func shape(o load.Options) string {
 		fmt.Fprintf(&b, ", shard %s", o.Shard)
 	}
 	return b.String()
-}
-
-// searchCapacity runs the capacity search. The summary it returns is the
-// fastest passing step's (the last step's when none passed), so the
-// report's load section describes a run at the reported capacity.
-func searchCapacity(ctx context.Context, cfg harness.Config, opts load.Options, auth harness.Authorizer, lf loadFlags, durationGiven bool, stderr io.Writer) (*load.Summary, *load.Capacity, error) {
-	co := load.CapacityOptions{Start: opts.Rate, StepDuration: lf.capacityStep}
-	if durationGiven {
-		co.TimeCap = cfg.LoadDuration
-	}
-	step := load.EngineStep(cfg, opts, auth)
-	byRate := map[float64]*load.Summary{} // at most CapacityOptions.MaxSteps entries
-	var last *load.Summary
-	wrapped := func(ctx context.Context, rate float64, d time.Duration) (*load.Summary, error) {
-		s, err := step(ctx, rate, d)
-		if s != nil && !s.Interrupted {
-			byRate[rate], last = s, s
-			fmt.Fprintf(stderr, "  step %6.0f/s: sent %6.0f/s, %.2f %% 2xx, p99 %.1f ms\n", rate, s.SentRate, 100*s.SuccessRatio, s.ResponseLatencyMS.P99)
-		}
-		return s, err
-	}
-	c, err := load.SearchCapacity(ctx, cfg, co, wrapped)
-	if c == nil {
-		return nil, nil, err
-	}
-	s := last
-	if b, ok := byRate[c.RPS]; ok {
-		s = b
-	}
-	if s == nil {
-		// Interrupted before the first step ended: an empty, interrupted run.
-		s = &load.Summary{Interrupted: true, StartedAt: time.Now()}
-	}
-	s.CapacityRPS = c.RPS
-	return s, c, err
-}
-
-// loadReport is the report of one load run: the load section, and every
-// requirement of the catalogue, LOAD-01 judged and the rest skipped.
-func loadReport(cfg harness.Config, s *load.Summary, c *load.Capacity, load01 reports.RequirementResult, started time.Time, interrupted bool) *reports.Report {
-	rep := reports.NewRunReport(cfg, started, time.Now(), interrupted)
-	rep.Requirements = reports.Complete([]reports.RequirementResult{load01}, cfg.Profile, "not judged by hookproof load")
-	rep.Load = s.Section()
-	if c != nil {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("capacity search: %.0f events/s, %d steps, stopped: %s", c.RPS, len(c.Steps), c.Stopped))
-	}
-	rep.Decide(cfg.Strict)
-	reports.Scrub(rep, cfg.Secrets())
-	return rep
 }
 
 // writeLoadSummary prints the end-of-run summary.

@@ -204,3 +204,38 @@ func EngineStep(cfg harness.Config, base Options, auth Authorizer) StepFunc {
 		return e.Run(ctx, nil)
 	}
 }
+
+// SearchCapacityRun is SearchCapacity on the engine with base's options,
+// for a caller that reports the search as a run: onStep (may be nil) sees
+// every completed step, and the summary returned is the fastest passing
+// step's (the last step's when none passed), so a report's load section
+// describes a run at the reported capacity, with CapacityRPS set.
+func SearchCapacityRun(ctx context.Context, cfg harness.Config, co CapacityOptions, base Options, auth Authorizer, onStep func(rate float64, s *Summary)) (*Summary, *Capacity, error) {
+	step := EngineStep(cfg, base, auth)
+	byRate := map[float64]*Summary{} // at most CapacityOptions.MaxSteps entries
+	var last *Summary
+	wrapped := func(ctx context.Context, rate float64, d time.Duration) (*Summary, error) {
+		s, err := step(ctx, rate, d)
+		if s != nil && !s.Interrupted {
+			byRate[rate], last = s, s
+			if onStep != nil {
+				onStep(rate, s)
+			}
+		}
+		return s, err
+	}
+	c, err := SearchCapacity(ctx, cfg, co, wrapped)
+	if c == nil {
+		return nil, nil, err
+	}
+	s := last
+	if b, ok := byRate[c.RPS]; ok {
+		s = b
+	}
+	if s == nil {
+		// Interrupted before the first step ended: an empty, interrupted run.
+		s = &Summary{Interrupted: true, StartedAt: time.Now()}
+	}
+	s.CapacityRPS = c.RPS
+	return s, c, err
+}

@@ -97,3 +97,21 @@ func rateLabel(rate float64) string {
 	}
 	return "as fast as possible"
 }
+
+// RunReport is the report of one hookproof load run: the load section, and
+// every requirement of the catalogue, LOAD-01 judged (and returned) and
+// the rest skipped. LOAD-01 is judged and labelled at the rate actually
+// run: after a capacity search (c not nil) that is the rate of the step
+// the summary comes from.
+func RunReport(cfg harness.Config, s *Summary, c *Capacity, started time.Time, interrupted bool) (*reports.Report, reports.RequirementResult) {
+	load01 := Load01Bounds(cfg).Result(s, interrupted)
+	rep := reports.NewRunReport(cfg, started, time.Now(), interrupted)
+	rep.Requirements = reports.Complete([]reports.RequirementResult{load01}, cfg.Profile, "not judged by hookproof load")
+	rep.Load = s.Section()
+	if c != nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("capacity search: %.0f events/s, %d steps, stopped: %s", c.RPS, len(c.Steps), c.Stopped))
+	}
+	rep.Decide(cfg.Strict)
+	reports.Scrub(rep, cfg.Secrets())
+	return rep, load01
+}
