@@ -17,8 +17,8 @@ const (
 	VerdictFail = "fail"
 )
 
-// Report is everything a run found: the contract behind report.json (see
-// design.md, "Reports"). Field names and JSON tags are a contract; add
+// Report is everything a run found: the contract behind report.json,
+// which scripts and CI read. Field names and JSON tags are a contract; add
 // fields, never rename them.
 type Report struct {
 	Tool    Tool   `json:"tool"`

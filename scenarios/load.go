@@ -48,7 +48,8 @@ type loadPlan struct {
 	probeSample int
 }
 
-// spikeFactor is LOAD-04's default multiplier (requirements.md).
+// spikeFactor is LOAD-04's default multiplier: the catalogue's spike is
+// 10× the required rate.
 const spikeFactor = 10
 
 // drainWindow is how long RETRY-02's retry schedule must last: a receiver

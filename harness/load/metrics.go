@@ -191,8 +191,8 @@ func (m *Metrics) successRatio() float64 {
 	return float64(m.ok) / float64(m.requests)
 }
 
-// Summary is one run's figures. Its JSON is report.json's `load` section
-// (design.md), plus the series and histogram the HTML report charts.
+// Summary is one run's figures: what report.json's `load` section is built
+// from (Section), plus the series and histogram the HTML report charts.
 type Summary struct {
 	Attack        string  `json:"attack"`
 	RequestedRate float64 `json:"requested_rate"` // events/s; 0 = as fast as possible

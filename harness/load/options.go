@@ -16,14 +16,14 @@ import (
 const (
 	// DefaultClosedLoopWorkers bounds concurrency at maximum rate: past the
 	// point where generator and receiver saturate the CPU, more concurrency
-	// only adds queueing latency (vegeta.md §3.3: throughput is flat from 10
-	// to 200), and 50 is what the reference measurements used.
+	// only adds queueing latency (measured with vegeta: throughput is flat from
+	// 10 to 200 workers), and 50 is what the reference measurements used.
 	DefaultClosedLoopWorkers = 50
 	// MinWorkers and MaxDefaultWorkers clamp the open-model default, which is
 	// Little's law at the ack budget: a receiver answering right at the budget
 	// needs peak rate × budget requests in flight. The cap keeps a slow
 	// receiver from making the generator spawn thousands of goroutines and
-	// sockets, which is how vegeta collapses (vegeta.md §3.4); beyond it the
+	// sockets, which is how vegeta collapses under a slow receiver; beyond it the
 	// shortfall shows as schedule lag in the response latency.
 	MinWorkers        = 32
 	MaxDefaultWorkers = 512
