@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/hookproof/hookproof/harness"
+	"github.com/hookproof/hookproof/reports"
 )
 
 func describeAck(env *Env) {
@@ -26,7 +27,7 @@ func describeAck(env *Env) {
 					}
 				}
 			}
-			note("%d events of %d types sent: %s", len(all), len(env.eventTypes()), statusTally(all))
+			note("%d events of %d types sent: %s", len(all), len(env.eventTypes()), reports.TallyAttempts(all))
 			Expect(failures).To(BeEmpty(), "valid, authenticated events not acknowledged with 2xx")
 		}, SpecTimeout(env.Config.Timeouts.Spec))
 
@@ -34,7 +35,7 @@ func describeAck(env *Env) {
 		It("acknowledges with exactly 200", Checks("ACK-03"), func(ctx SpecContext) {
 			var other []string
 			base := env.ensureBaseline(ctx)
-			note("baseline of %d events: %s", len(base), statusTally(base))
+			note("baseline of %d events: %s", len(base), reports.TallyAttempts(base))
 			for _, a := range base {
 				if a.Acked() && a.Status != 200 {
 					other = append(other, fmt.Sprintf("%s %s → %d", a.EventType, a.EventID, a.Status))

@@ -25,7 +25,7 @@ func describeIdempotency(env *Env) {
 				recordAttempt(d, a, "2xx", fmt.Sprintf("copy %d of event %s", len(attempts), a.EventID))
 			}
 			Expect(attempts).To(HaveEach(HaveField("Status", Be2xx())),
-				"every copy of %s must be acked 2xx; got %s", d.EventID, statusTally(attempts))
+				"every copy of %s must be acked 2xx; got %s", d.EventID, reports.TallyAttempts(attempts))
 		}, SpecTimeout(env.Config.Timeouts.Spec))
 
 		// IDEM-02: a sequential duplicate MUST be processed once.
@@ -33,7 +33,7 @@ func describeIdempotency(env *Env) {
 			needProbe(env)
 			d := env.delivery("", "IDEM-02")
 			attempts := env.Sender.SendDuplicates(ctx, d, env.Sizes.Duplicates)
-			note("%d sequential copies of %s: %s", len(attempts), d.EventID, statusTally(attempts))
+			note("%d sequential copies of %s: %s", len(attempts), d.EventID, reports.TallyAttempts(attempts))
 			expectProcessedOnce(ctx, env, d.EventID)
 		}, SpecTimeout(env.Config.Timeouts.Spec))
 
@@ -42,9 +42,9 @@ func describeIdempotency(env *Env) {
 			needProbe(env)
 			d := env.delivery("", "IDEM-03")
 			attempts := env.Sender.Burst(ctx, d, env.Sizes.Burst)
-			note("%d copies of %s released by a barrier: %s", len(attempts), d.EventID, statusTally(attempts))
+			note("%d copies of %s released by a barrier: %s", len(attempts), d.EventID, reports.TallyAttempts(attempts))
 			Expect(attempts).To(HaveEach(HaveField("Status", Be2xx())),
-				"every concurrent copy must be acked 2xx; got %s", statusTally(attempts))
+				"every concurrent copy must be acked 2xx; got %s", reports.TallyAttempts(attempts))
 			expectProcessedOnce(ctx, env, d.EventID)
 		}, SpecTimeout(env.Config.Timeouts.Spec))
 
@@ -56,7 +56,7 @@ func describeIdempotency(env *Env) {
 			for _, a := range out.Attempts {
 				recordAttempt(d, a, "", fmt.Sprintf("attempt %d of %s (%s)", a.Attempt, a.EventID, answer(a)))
 			}
-			Expect(out.Acked).To(BeTrue(), "the redelivery after the lost ack was not acknowledged: %s", statusTally(out.Attempts))
+			Expect(out.Acked).To(BeTrue(), "the redelivery after the lost ack was not acknowledged: %s", reports.TallyAttempts(out.Attempts))
 			expectProcessedOnce(ctx, env, d.EventID)
 		}, SpecTimeout(env.Config.Timeouts.Spec))
 

@@ -71,7 +71,7 @@ func describeRunWide(env *Env) {
 					record(reports.Evidence{Summary: "event lost: RiskOS does not retry " + fmt.Sprint(a.Status), EventID: a.EventID, Status: a.Status, Expected: "2xx or one of 408, 409, 423, 429, 502, 503, 504"})
 				}
 			}
-			note("%d valid deliveries checked: %s", len(valid), statusTally(valid))
+			note("%d valid deliveries checked: %s", len(valid), reports.TallyAttempts(valid))
 			Expect(lost).To(BeEmpty(), "these valid events were answered with a status RiskOS gives up on: the events are lost")
 		}, SpecTimeout(env.Config.Timeouts.Spec))
 
