@@ -131,6 +131,9 @@ type Config struct {
 // DefaultBodyLimit is requirements.md's default size limit (VAL-03).
 const DefaultBodyLimit = 1 << 20
 
+// DefaultRequiredRate is LOAD-01's rate in events/s unless configured.
+const DefaultRequiredRate = 50
+
 // DefaultConfig returns the defaults every run starts from.
 func DefaultConfig() Config {
 	return Config{
@@ -140,7 +143,7 @@ func DefaultConfig() Config {
 		Retry:        DefaultRetryPolicy(),
 		Seed:         1,
 		BodyLimit:    DefaultBodyLimit,
-		RequiredRate: 50,
+		RequiredRate: DefaultRequiredRate,
 		LoadDuration: 30 * time.Second,
 	}
 }

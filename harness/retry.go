@@ -8,7 +8,7 @@ import (
 )
 
 // RetryPolicy is how RiskOS redelivers an event that was not acknowledged.
-// The default is design.md's reading of the RiskOS page: an initial delivery
+// The default is hookproof's reading of the RiskOS webhook documentation: an initial delivery
 // plus up to 10 retries, only on 408, 409, 423, 429, 502, 503, 504 (and
 // network errors), retry k waiting min(Base·2^(k-1), Max): 2, 4, 8, 16, 32,
 // 60, 60, 60, 60, 60 s, 362 s in all.
@@ -50,6 +50,44 @@ func DefaultRetryPolicy() RetryPolicy {
 // Retryable reports whether RiskOS would retry an answer with this status.
 func (p RetryPolicy) Retryable(status int) bool {
 	return slices.Contains(p.RetryableCodes, status)
+}
+
+// Verdict is what RiskOS makes of one delivery attempt's answer.
+type Verdict uint8
+
+const (
+	// Acked: a 2xx; the event is delivered.
+	Acked Verdict = iota
+	// Retry: RiskOS would deliver the event again; it is not lost yet.
+	Retry
+	// Lost: any other answer; RiskOS gives up on the event.
+	Lost
+)
+
+func (v Verdict) String() string {
+	switch v {
+	case Acked:
+		return "acked"
+	case Retry:
+		return "retryable"
+	}
+	return "lost"
+}
+
+// Judge is the policy's verdict on one answer. Status 0 means no HTTP
+// answer at all (a connection failure or timeout), which RiskOS retries
+// only when RetryNetworkErrors is set; a 3xx is not followed and loses the
+// event like any other status outside RetryableCodes.
+func (p RetryPolicy) Judge(status int) Verdict {
+	switch {
+	case status >= 200 && status < 300:
+		return Acked
+	case status == 0 && p.RetryNetworkErrors:
+		return Retry
+	case status != 0 && p.Retryable(status):
+		return Retry
+	}
+	return Lost
 }
 
 // Wait returns the real (unscaled, unjittered) wait before retry k (1-based).

@@ -74,3 +74,23 @@ func TestRetryPolicyValidateNamesEveryField(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestJudge(t *testing.T) {
+	p := DefaultRetryPolicy()
+	for _, tc := range []struct {
+		status int
+		want   Verdict
+	}{
+		{200, Acked}, {204, Acked}, {299, Acked},
+		{0, Retry}, {408, Retry}, {409, Retry}, {429, Retry}, {503, Retry},
+		{301, Lost}, {400, Lost}, {401, Lost}, {500, Lost}, {501, Lost},
+	} {
+		if got := p.Judge(tc.status); got != tc.want {
+			t.Errorf("Judge(%d) = %s; want %s", tc.status, got, tc.want)
+		}
+	}
+	p.RetryNetworkErrors = false
+	if got := p.Judge(0); got != Lost {
+		t.Errorf("Judge(0) without RetryNetworkErrors = %s; want lost", got)
+	}
+}

@@ -3,7 +3,6 @@ package reports
 import (
 	"math"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/hookproof/hookproof/harness"
@@ -66,15 +65,10 @@ func NewDeliveryStats(attempts []harness.Attempt, ackBudget time.Duration) *Deli
 	var all []float64
 	perType := map[string][]float64{}
 	for _, a := range attempts {
+		s.StatusCodes[AnswerKey(a)]++
 		if a.Status == 0 {
-			class := string(a.ErrorClass)
-			if class == "" {
-				class = string(harness.ErrOtherClass)
-			}
-			s.StatusCodes[class]++
 			continue
 		}
-		s.StatusCodes[strconv.Itoa(a.Status)]++
 		l := ms(a.Latency)
 		all = append(all, l)
 		t := a.EventType

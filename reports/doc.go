@@ -9,7 +9,8 @@
 // `hookproof report --from report.json` re-renders without a live run.
 //
 // Secrets: Scrub replaces every known secret value in a Report before it is
-// rendered, and RedactHeaders and RedactURL redact what is recognisably a
-// credential, so a secret the caller forgot to name is still caught when it
-// sits in an Authorization header or a URL.
+// rendered, and redacts what is recognisably a credential (harness's
+// RedactHeaders and RedactURL rules: an Authorization header, a URL's
+// userinfo or token query value, a JWT), so a secret the caller forgot to
+// name is still caught.
 package reports

@@ -66,7 +66,7 @@ func fixtureReport() *Report {
 		{ID: "ACK-02", Status: StatusFailed, Reason: "p99 ack latency 2100 ms exceeds the 500 ms budget", DurationMS: 5230,
 			Evidence: []Evidence{{
 				Summary:   "slowest delivery",
-				Request:   &RequestEvidence{Method: "POST", URL: "https://receiver.example.com/webhooks/riskos", Headers: RedactHeaders(authHdr), BodyExcerpt: `{"event_id":"evt-slow-3","event_type":"evaluation_completed","data":{"note":"<b>bold</b> & co"}}`},
+				Request:   &RequestEvidence{Method: "POST", URL: "https://receiver.example.com/webhooks/riskos", Headers: harness.RedactHeaders(authHdr), BodyExcerpt: `{"event_id":"evt-slow-3","event_type":"evaluation_completed","data":{"note":"<b>bold</b> & co"}}`},
 				Status:    200,
 				LatencyMS: 2100,
 				Expected:  "ack within 500 ms",

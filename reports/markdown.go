@@ -115,11 +115,7 @@ func codesText[V int | uint64](m map[string]V) string {
 	if len(m) == 0 {
 		return "none"
 	}
-	var parts []string
-	for _, k := range sortedKeys(m) {
-		parts = append(parts, fmt.Sprintf("%s × %d", k, m[k]))
-	}
-	return strings.Join(parts, ", ")
+	return tally(" × ", m)
 }
 
 func rateText(v float64) string {

@@ -22,22 +22,38 @@ import (
 // Reports must share profile and target: merging runs against different
 // receivers would certify neither. The inputs are not modified.
 func Merge(reports ...*Report) (*Report, error) {
+	return MergeNamed(nil, reports...)
+}
+
+// MergeNamed is Merge with the reports' names (their files, usually), so
+// that a refusal says which file differs; without a name per report the
+// refusal names the index.
+// A single report is returned as it is: there is nothing to merge.
+func MergeNamed(names []string, reports ...*Report) (*Report, error) {
 	if len(reports) == 0 {
 		return nil, errors.New("reports: merge: no reports")
 	}
+	// A file's field reads "a.json: target", an index's "reports[1].target".
+	name, field := func(i int) string { return fmt.Sprintf("reports: merge: reports[%d]", i) }, "."
+	if len(names) == len(reports) {
+		name, field = func(i int) string { return names[i] }, ": "
+	}
 	for i, r := range reports {
 		if r == nil {
-			return nil, fmt.Errorf("reports: merge: reports[%d]: nil", i)
+			return nil, fmt.Errorf("%s: nil", name(i))
 		}
+	}
+	if len(reports) == 1 {
+		return reports[0], nil
 	}
 	first := reports[0]
 	var errs []error
 	for i, r := range reports[1:] {
-		if r.Profile != first.Profile {
-			errs = append(errs, fmt.Errorf("reports: merge: reports[%d].profile: %q differs from %q", i+1, r.Profile, first.Profile))
-		}
 		if r.Target != first.Target {
-			errs = append(errs, fmt.Errorf("reports: merge: reports[%d].target: %q differs from %q", i+1, r.Target, first.Target))
+			errs = append(errs, fmt.Errorf("%s%starget: %q differs from %q in %s; shards of one run share a target", name(i+1), field, r.Target, first.Target, name(0)))
+		}
+		if r.Profile != first.Profile {
+			errs = append(errs, fmt.Errorf("%s%sprofile: %q differs from %q in %s; shards of one run share a profile", name(i+1), field, r.Profile, first.Profile, name(0)))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -61,6 +77,9 @@ func Merge(reports ...*Report) (*Report, error) {
 			out.Config = r.Config
 		}
 		for _, n := range r.Notes {
+			if n == mergeNote(r.MergedFrom, r.LoadExact) {
+				continue // a merge of merges says it once, below
+			}
 			if !slices.Contains(out.Notes, n) {
 				out.Notes = append(out.Notes, n)
 			}
@@ -77,9 +96,8 @@ func Merge(reports ...*Report) (*Report, error) {
 		out.Deliveries = mergeDeliveries(out.Deliveries, r.Deliveries)
 		out.Load = mergeLoad(out.Load, r.Load)
 	}
-	if len(reports) > 1 {
-		out.Notes = append(out.Notes, fmt.Sprintf("merged from %d reports: latency percentiles are the maximum over the shards, an upper bound; an exact merge needs the raw results", len(reports)))
-	}
+	out.MergedFrom = len(reports)
+	out.Notes = append(out.Notes, mergeNote(out.MergedFrom, false))
 	out.Decide(out.Strict)
 	if anyFail {
 		out.Verdict = VerdictFail
@@ -232,4 +250,43 @@ func mergeSeries(a, b []SeriesPoint) []SeriesPoint {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].T < out[j].T })
 	return out
+}
+
+// mergeNote is the caveat a merged report carries, "" when it is no merge.
+func mergeNote(n int, loadExact bool) string {
+	switch {
+	case n < 2:
+		return ""
+	case loadExact:
+		return fmt.Sprintf("merged from %d reports: delivery percentiles are the maximum over the shards, an upper bound; the load section is exact", n)
+	}
+	return fmt.Sprintf("merged from %d reports: latency percentiles are the maximum over the shards, an upper bound; an exact merge needs the raw results", n)
+}
+
+// ReplaceLoad puts a load section built from the whole run (the union of
+// its shards' raw results) into r, with the LOAD-01 result judged on it
+// and a note saying how it was built, in place of the load section and
+// LOAD-01 result the shard reports had: those were judged on a part of
+// the run. The merge note then says the load section is exact. r is
+// decided again.
+func (r *Report) ReplaceLoad(sec *LoadSection, load01 RequirementResult, note string) {
+	reqs := make([]RequirementResult, 0, len(r.Requirements)+1)
+	for _, q := range r.Requirements {
+		if q.ID != load01.ID {
+			reqs = append(reqs, q)
+		}
+	}
+	r.Requirements = Complete(append(reqs, load01), r.Profile, "not judged from raw load results")
+	r.Load = sec
+	notes := []string{note}
+	old := mergeNote(r.MergedFrom, r.LoadExact)
+	r.LoadExact = true
+	for _, n := range r.Notes {
+		if old != "" && n == old {
+			n = mergeNote(r.MergedFrom, true)
+		}
+		notes = append(notes, n)
+	}
+	r.Notes = notes
+	r.Decide(r.Strict)
 }

@@ -17,8 +17,8 @@ const (
 	VerdictFail = "fail"
 )
 
-// Report is everything a run found: the contract behind report.json (see
-// design.md, "Reports"). Field names and JSON tags are a contract; add
+// Report is everything a run found: the contract behind report.json,
+// which scripts and CI read. Field names and JSON tags are a contract; add
 // fields, never rename them.
 type Report struct {
 	Tool    Tool   `json:"tool"`
@@ -41,6 +41,11 @@ type Report struct {
 	// Notes are caveats a reader must see next to the verdict, such as
 	// "idempotency unverified: no effects probe".
 	Notes []string `json:"notes,omitempty"`
+	// MergedFrom counts the shard reports this one was merged from (0: not
+	// a merge); LoadExact says its load section was rebuilt from the
+	// shards' raw results, so its percentiles are exact, not upper bounds.
+	MergedFrom int  `json:"merged_from,omitempty"`
+	LoadExact  bool `json:"load_exact,omitempty"`
 	// Config is a snapshot of the run's configuration. Callers pass a
 	// harness.Config, whose Secret fields marshal as harness.Redacted;
 	// Scrub turns it into scrubbed JSON (json.RawMessage) so that a

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"net/http"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -31,7 +30,7 @@ var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\
 // encodings and its URL-escaped forms; a secret given as "user:password"
 // is therefore caught inside a Basic header too. Secrets shorter than
 // MinSecretLen are ignored. JWT-shaped strings are redacted whatever the
-// list holds, and URLs in Target and evidence requests go through RedactURL.
+// list holds, and URLs in Target and evidence requests go through harness.RedactURL.
 //
 // Scrub is the last step before rendering: it is idempotent, and renderers
 // do not scrub again, so a Report built without it can leak.
@@ -40,11 +39,11 @@ func Scrub(r *Report, secrets []string) {
 		return
 	}
 	s := newScrubber(secrets)
-	r.Target = RedactURL(r.Target)
+	r.Target = harness.RedactURL(r.Target)
 	for i := range r.Requirements {
 		for j := range r.Requirements[i].Evidence {
 			if req := r.Requirements[i].Evidence[j].Request; req != nil {
-				req.URL = RedactURL(req.URL)
+				req.URL = harness.RedactURL(req.URL)
 			}
 		}
 	}
@@ -229,16 +228,3 @@ func (s *scrubber) json(doc []byte) ([]byte, error) {
 		}
 	}
 }
-
-// IsSensitiveName reports whether a header or query parameter name marks a
-// credential (harness owns the rules, so evidence, capture output and
-// reports redact alike).
-func IsSensitiveName(name string) bool { return harness.IsSensitiveName(name) }
-
-// RedactHeaders flattens h for evidence with credentials redacted; see
-// harness.RedactHeaders.
-func RedactHeaders(h http.Header) map[string]string { return harness.RedactHeaders(h) }
-
-// RedactURL returns raw with its userinfo and credential-bearing query
-// values redacted; see harness.RedactURL.
-func RedactURL(raw string) string { return harness.RedactURL(raw) }

@@ -133,7 +133,7 @@ func TestRedactHeaders(t *testing.T) {
 		"X-Token":             "[REDACTED], [REDACTED]",
 		"X-Access-Token":      "[REDACTED]",
 	}
-	got := RedactHeaders(h)
+	got := harness.RedactHeaders(h)
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("RedactHeaders()[%q] = %q; want %q", k, got[k], v)
@@ -143,7 +143,7 @@ func TestRedactHeaders(t *testing.T) {
 		t.Errorf("RedactHeaders returned %d headers; want %d", len(got), len(want))
 	}
 	// The scheme alone, with no credential, is evidence for AUTH-04.
-	if got := RedactHeaders(http.Header{"Authorization": {"Bearer "}}); got["Authorization"] != "Bearer " {
+	if got := harness.RedactHeaders(http.Header{"Authorization": {"Bearer "}}); got["Authorization"] != "Bearer " {
 		t.Errorf("scheme without token = %q; want it kept", got["Authorization"])
 	}
 }
@@ -158,7 +158,7 @@ func TestRedactURL(t *testing.T) {
 		{"://not a url", "://not a url"},
 		{"", ""},
 	} {
-		if got := RedactURL(tc.in); got != tc.want {
+		if got := harness.RedactURL(tc.in); got != tc.want {
 			t.Errorf("RedactURL(%q) = %q; want %q", tc.in, got, tc.want)
 		}
 	}

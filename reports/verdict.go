@@ -143,24 +143,13 @@ func Complete(results []RequirementResult, profile, missingReason string) []Requ
 	return out
 }
 
-// statusRank orders statuses for merging: the worse outcome wins.
-func statusRank(s string) int {
-	switch s {
-	case StatusFailed:
-		return 2
-	case StatusPassed:
-		return 1
-	}
-	return 0
-}
-
 // combine merges two results for one requirement: the worse status keeps
 // its reason, both keep their evidence, durations add up.
 func combine(a, b RequirementResult) RequirementResult {
 	out := a
-	if statusRank(b.Status) > statusRank(a.Status) {
+	if StatusRank(b.Status) > StatusRank(a.Status) {
 		out = b
-	} else if statusRank(b.Status) == statusRank(a.Status) && b.Reason != "" && b.Reason != a.Reason {
+	} else if StatusRank(b.Status) == StatusRank(a.Status) && b.Reason != "" && b.Reason != a.Reason {
 		if out.Reason == "" {
 			out.Reason = b.Reason
 		} else {

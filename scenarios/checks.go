@@ -113,28 +113,3 @@ func Be2xx() types.GomegaMatcher {
 func note(format string, args ...any) {
 	record(reports.Evidence{Summary: fmt.Sprintf(format, args...)})
 }
-
-// statusTally summarises attempts as "200×5, 503×1".
-func statusTally(attempts []harness.Attempt) string {
-	counts := map[string]int{}
-	var order []string
-	for _, a := range attempts {
-		k := answerKey(a)
-		if counts[k] == 0 {
-			order = append(order, k)
-		}
-		counts[k]++
-	}
-	parts := make([]string, len(order))
-	for i, k := range order {
-		parts[i] = fmt.Sprintf("%s×%d", k, counts[k])
-	}
-	return strings.Join(parts, ", ")
-}
-
-func answerKey(a harness.Attempt) string {
-	if a.Status != 0 {
-		return fmt.Sprint(a.Status)
-	}
-	return string(a.ErrorClass)
-}

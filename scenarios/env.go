@@ -13,9 +13,10 @@ import (
 	"github.com/hookproof/hookproof/reports"
 )
 
-// Env is what one certification run's specs share. cmd builds it; specs
-// only read it (the ledger and generator are safe for concurrent use).
-type Env struct {
+// Inputs are everything a certification run is given: the configuration
+// and the dependencies the caller wires. Run builds the specs' shared Env
+// from them in one call.
+type Inputs struct {
 	Config harness.Config
 	// Sender delivers with the configured auth; every attempt lands in its ledger.
 	Sender *riskos.Sender
@@ -30,8 +31,14 @@ type Env struct {
 	Issuer *oauth.Issuer
 	// Restart restarts the receiver (--restart-command); nil skips IDEM-05.
 	Restart func(ctx context.Context) error
-	// Sizes are the profile's sample sizes.
-	Sizes Sizes
+}
+
+// Env is what one certification run's specs share: the inputs, the
+// profile's sizes, and the run state specs record into (the ledger and
+// generator are safe for concurrent use). Only Run builds one.
+type Env struct {
+	Inputs
+	Profile
 
 	genMu sync.Mutex
 	gen   *harness.Generator
@@ -99,7 +106,7 @@ func (e *Env) LoadSection() *reports.LoadSection {
 	if e.loadRun == nil {
 		return nil
 	}
-	sec := LoadSection(e.loadRun)
+	sec := e.loadRun.Section()
 	if e.capacity != nil {
 		c := *e.capacity
 		sec.CapacityRPS = &c
@@ -107,7 +114,7 @@ func (e *Env) LoadSection() *reports.LoadSection {
 	return sec
 }
 
-// Sizes are how much each check sends; profiles differ only here.
+// Sizes are how much each conformance check sends.
 type Sizes struct {
 	PerType    int           // ACK-01 events per subscribed type
 	Duplicates int           // IDEM-01/02 copies, original included
@@ -115,20 +122,61 @@ type Sizes struct {
 	Consistent time.Duration // how long a probe count must hold still
 }
 
-// SizesFor returns the sample sizes of a profile.
-func SizesFor(profile string) Sizes {
-	switch profile {
-	case harness.ProfileFull, harness.ProfileProduction:
-		return Sizes{PerType: 10, Duplicates: 5, Burst: 16, Consistent: time.Second}
-	default:
-		return Sizes{PerType: 2, Duplicates: 3, Burst: 8, Consistent: 200 * time.Millisecond}
+// Profile is how much and how long every check sends: profiles differ
+// only here.
+type Profile struct {
+	Sizes
+	Load loadPlan
+}
+
+// ProfileFor returns the profile of cfg: quick (the default, sized for CI)
+// or full and production (larger samples, longer load). The load checks
+// run at cfg's required rate.
+func ProfileFor(cfg harness.Config) Profile {
+	rate := cfg.RequiredRate
+	if rate <= 0 {
+		rate = harness.DefaultRequiredRate
+	}
+	if cfg.Profile == harness.ProfileFull || cfg.Profile == harness.ProfileProduction {
+		d := cfg.LoadDuration
+		if d <= 0 {
+			d = 30 * time.Second
+		}
+		return Profile{
+			Sizes: Sizes{PerType: 10, Duplicates: 5, Burst: 16, Consistent: time.Second},
+			Load: loadPlan{
+				rate: rate, constant: d, duplicates: min(d, 10*time.Second),
+				capacity: load.CapacityOptions{Start: rate, StepDuration: 3 * time.Second, MaxSteps: 8,
+					TimeCap: time.Minute, Cooldown: time.Second},
+				spikeLead: 2 * time.Second, spikeFor: 5 * time.Second, recovery: 10 * time.Second,
+				burstFactor: spikeFactor, burstFor: 5 * time.Second, burstMax: 50_000, retryWindow: time.Minute, probeSample: 500,
+			},
+		}
+	}
+	return Profile{
+		Sizes: Sizes{PerType: 2, Duplicates: 3, Burst: 8, Consistent: 200 * time.Millisecond},
+		// The five load checks take about ten seconds in all, so they fit
+		// a CI certify run against a local receiver.
+		Load: loadPlan{
+			rate: rate, constant: 2 * time.Second, duplicates: 1500 * time.Millisecond,
+			// One step at twice the rate answers LOAD-02's question in CI; the
+			// full profile searches further for the figure itself.
+			capacity: load.CapacityOptions{Start: 2 * rate, StepDuration: time.Second, MaxSteps: 1,
+				TimeCap: 3 * time.Second, Cooldown: 200 * time.Millisecond},
+			spikeLead: 250 * time.Millisecond, spikeFor: time.Second, recovery: time.Second,
+			burstFactor: spikeFactor, burstFor: time.Second, burstMax: 3000, retryWindow: 10 * time.Second, probeSample: 3000,
+		},
 	}
 }
 
-// NewEnv prepares an Env for cfg; sender, probe and the rest are set by the caller.
-func NewEnv(cfg harness.Config) *Env {
-	return &Env{Config: cfg, Sizes: SizesFor(cfg.Profile), gen: harness.NewLiveGenerator(cfg.Seed, time.Now)}
+// newEnv builds a run's Env from its inputs.
+func newEnv(in Inputs) *Env {
+	return &Env{Inputs: in, Profile: ProfileFor(in.Config), gen: harness.NewLiveGenerator(in.Config.Seed, time.Now)}
 }
+
+// NewEnv is an Env with no dependencies, for building the spec tree
+// without running it (a dry run sends nothing).
+func NewEnv(cfg harness.Config) *Env { return newEnv(Inputs{Config: cfg}) }
 
 // eventTypes is the subscribed types: the configured list, or every type.
 func (e *Env) eventTypes() []string {

@@ -11,6 +11,8 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/hookproof/hookproof/fakes/riskos"
+	"github.com/hookproof/hookproof/harness"
+	"github.com/hookproof/hookproof/reports"
 )
 
 // A valid, authenticated delivery is judged by its outcome under the RiskOS
@@ -45,22 +47,16 @@ func recordOutcome(d riskos.Delivery, out riskos.Outcome, expected, summary stri
 // outcomeTally says what became of a set of copies or events, e.g.
 // "8 acknowledged, 3 of them after 409 answers RiskOS retried".
 func outcomeTally(outs []riskos.Outcome) string {
-	var acked, retried, lost, interrupted int
-	codes := map[string]int{}
-	var order []string
+	var acked, lost, interrupted int
+	var retriedOn []harness.Attempt // the answers acked events were retried after
+	retried := 0
 	for _, o := range outs {
 		switch {
 		case o.Acked:
 			acked++
 			if o.Retried() {
 				retried++
-				for _, a := range o.Attempts[:len(o.Attempts)-1] {
-					k := answerKey(a)
-					if codes[k] == 0 {
-						order = append(order, k)
-					}
-					codes[k]++
-				}
+				retriedOn = append(retriedOn, o.Attempts[:len(o.Attempts)-1]...)
 			}
 		case o.Interrupted:
 			interrupted++
@@ -70,11 +66,7 @@ func outcomeTally(outs []riskos.Outcome) string {
 	}
 	parts := []string{fmt.Sprintf("%d acknowledged", acked)}
 	if retried > 0 {
-		var cs []string
-		for _, k := range order {
-			cs = append(cs, fmt.Sprintf("%s×%d", k, codes[k]))
-		}
-		parts[0] += fmt.Sprintf(" (%d of them on retry, after %s)", retried, strings.Join(cs, ", "))
+		parts[0] += fmt.Sprintf(" (%d of them on retry, after %s)", retried, reports.TallyAttempts(retriedOn))
 	}
 	if lost > 0 {
 		parts = append(parts, fmt.Sprintf("%d lost", lost))

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -35,16 +36,38 @@ type RunOptions struct {
 	GinkgoOut io.Writer
 	// DryRun builds the spec tree without running anything.
 	DryRun bool
+	// Context, when already done, means the run was interrupted before its
+	// first check: nothing is sent and the Result says so.
+	Context context.Context
 }
 
-// Result is what a run found, per requirement.
+// Result is everything a run found: per requirement, over its deliveries,
+// under load, and the caveats a reader must see next to the verdict.
 type Result struct {
 	Requirements []reports.RequirementResult
-	Interrupted  bool
-	StartedAt    time.Time
-	FinishedAt   time.Time
+	// Deliveries summarises every conformance delivery attempt.
+	Deliveries *reports.DeliveryStats
+	// Load is LOAD-01's run with LOAD-02's capacity; nil when no load
+	// check ran.
+	Load *reports.LoadSection
+	// Notes such as "idempotency unverified" or "effects read through …".
+	Notes       []string
+	Interrupted bool
+	StartedAt   time.Time
+	FinishedAt  time.Time
 	// Specs counts the specs that ran.
 	Specs int
+}
+
+// Report is the run's report under cfg, its verdict decided.
+func (r *Result) Report(cfg harness.Config) *reports.Report {
+	rep := reports.NewRunReport(cfg, r.StartedAt, r.FinishedAt, r.Interrupted)
+	rep.Requirements = r.Requirements
+	rep.Deliveries = r.Deliveries
+	rep.Load = r.Load
+	rep.Notes = append(rep.Notes, r.Notes...)
+	rep.Decide(cfg.Strict)
+	return rep
 }
 
 // ErrInvalidRun is a configuration the suite cannot run with (a bad label
@@ -59,9 +82,42 @@ type t struct{ failed bool }
 
 func (t *t) Fail() { t.failed = true }
 
-// Run registers the specs for env and runs them in-process.
-func Run(env *Env, o RunOptions) (*Result, error) {
-	return run(func() { Register(env) }, env.Config, o)
+// Run certifies the receiver of in: it builds the specs' Env, registers
+// the specs and runs them in-process, and returns the complete Result.
+// in.Sender is required unless o.DryRun.
+func Run(in Inputs, o RunOptions) (*Result, error) {
+	env := newEnv(in)
+	var res *Result
+	if o.Context != nil && o.Context.Err() != nil {
+		now := time.Now().UTC()
+		res = &Result{Interrupted: true, StartedAt: now, FinishedAt: now,
+			Requirements: reports.Complete(nil, in.Config.Profile, reasonInterrupted)}
+	} else {
+		var err error
+		if res, err = run(func() { Register(env) }, in.Config, o); err != nil {
+			return nil, err
+		}
+	}
+	if in.Sender != nil {
+		res.Deliveries = reports.NewDeliveryStats(in.Sender.Ledger().Attempts(), in.Config.Timeouts.AckBudget)
+	}
+	res.Load = env.LoadSection()
+	res.Notes = runNotes(in)
+	return res, nil
+}
+
+// runNotes are the caveats of a run's inputs.
+func runNotes(in Inputs) []string {
+	var notes []string
+	if in.Probe == nil {
+		notes = append(notes, "idempotency unverified: no effects probe (pass --effects-url, --effects-file or --effects-sql)")
+	} else {
+		notes = append(notes, "effects read through "+in.Probe.Describe())
+	}
+	if p := in.Config.Retry; p.TimeScale != 1 {
+		notes = append(notes, fmt.Sprintf("RiskOS retry waits compressed by --time-scale %g (real schedule %v)", p.TimeScale, p.Schedule()))
+	}
+	return notes
 }
 
 func run(register func(), cfg harness.Config, o RunOptions) (*Result, error) {
@@ -204,7 +260,6 @@ const (
 
 // merge folds one spec's outcome into its requirement's result.
 func merge(res *reports.RequirementResult, status, spec, reason string) {
-	rank := map[string]int{reports.StatusSkipped: 0, reports.StatusPassed: 1, reports.StatusFailed: 2}
 	line := spec
 	switch {
 	case reason == reasonNotSelected || reason == reasonInterrupted:
@@ -214,7 +269,7 @@ func merge(res *reports.RequirementResult, status, spec, reason string) {
 		line += ": " + reason
 	}
 	switch {
-	case rank[status] > rank[res.Status]:
+	case reports.StatusRank(status) > reports.StatusRank(res.Status):
 		res.Status, res.Reason = status, line
 	case status == res.Status && status != reports.StatusPassed && res.Reason == "":
 		// A requirement starts out skipped with no reason: its first

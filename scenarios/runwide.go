@@ -71,7 +71,7 @@ func describeRunWide(env *Env) {
 					record(reports.Evidence{Summary: "event lost: RiskOS does not retry " + fmt.Sprint(a.Status), EventID: a.EventID, Status: a.Status, Expected: "2xx or one of 408, 409, 423, 429, 502, 503, 504"})
 				}
 			}
-			note("%d conformance attempts with valid events checked: %s", len(valid), statusTally(valid))
+			note("%d conformance attempts with valid events checked: %s", len(valid), reports.TallyAttempts(valid))
 			underLoad, n := env.lostUnderLoad()
 			if n > 0 {
 				for _, l := range underLoad {

@@ -107,7 +107,7 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 	if err := errors.Join(errs...); err != nil {
 		return usageErr(err)
 	}
-	var env *scenarios.Env
+	var in scenarios.Inputs
 	if o.demo {
 		stateDir, err := os.MkdirTemp("", "hookproof-demo-")
 		if err != nil {
@@ -127,9 +127,8 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 			// up in the exit code of a demo run made to watch it caught.
 			cfg.Strict = true
 		}
-		env = scenarios.NewEnv(cfg)
-		env.Issuer = d.issuer
-		env.Restart = func(context.Context) error { return d.srv.Restart() }
+		in.Issuer = d.issuer
+		in.Restart = func(context.Context) error { return d.srv.Restart() }
 		fmt.Fprintf(stderr, "hookproof certify: demo receiver at %s", cfg.Target)
 		if len(faults) > 0 {
 			fmt.Fprintf(stderr, " with fault %v", o.demoFaults)
@@ -139,9 +138,8 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 		if err := cfg.Validate(); err != nil {
 			return usageErr(err)
 		}
-		env = scenarios.NewEnv(cfg)
 		if cfg.RestartCommand != "" {
-			env.Restart = func(ctx context.Context) error { return runRestart(ctx, cfg.RestartCommand, stderr) }
+			in.Restart = func(ctx context.Context) error { return runRestart(ctx, cfg.RestartCommand, stderr) }
 		}
 	}
 	if err := reachable(ctx, cfg); err != nil && ctx.Err() == nil {
@@ -161,48 +159,28 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 	if err != nil {
 		return usageErr(err)
 	}
-	env.Sender, env.Authorizer = sender, auth
-	switch {
-	case cfg.Effects.URL != "":
-		probe := &harness.HTTPProbe{URL: cfg.Effects.URL, Client: client}
-		if cfg.Effects.Auth {
-			probe.Authorizer = auth
-		}
-		env.Probe = probe
-	case cfg.Effects.File != "":
-		env.Probe = &harness.FileProbe{Path: cfg.Effects.File}
-	case cfg.Effects.SQL.IsSet():
-		p, err := harness.NewSQLProbe(cfg.Effects.SQL, cfg.Effects.Query)
-		if err != nil {
-			return usageErr(err)
-		}
-		defer p.Close()
-		env.Probe = p
+	probe, closeProbe, err := harness.NewProbe(cfg.Effects, client, auth)
+	if err != nil {
+		return usageErr(err)
 	}
-	if env.Probe != nil && ctx.Err() == nil {
-		if err := checkProbe(ctx, env.Probe); err != nil {
+	defer closeProbe()
+	if probe != nil && ctx.Err() == nil {
+		if err := checkProbe(ctx, probe); err != nil {
 			return usageErr(err)
 		}
 	}
+	in.Config, in.Sender, in.Authorizer, in.Probe = cfg, sender, auth, probe
 
 	color := useColor(o.color, stdout)
 	fmt.Fprintf(stderr, "hookproof certify: %s profile against %s (auth %s)\n", cfg.Profile, harness.RedactURL(cfg.Target), cfg.Auth.Type)
-	var res *scenarios.Result
-	if ctx.Err() != nil {
-		// Interrupted before the first check: nothing ran, and the report says so.
-		now := time.Now().UTC()
-		res = &scenarios.Result{Interrupted: true, StartedAt: now, FinishedAt: now,
-			Requirements: reports.Complete(nil, cfg.Profile, "interrupted")}
-	} else {
-		res, err = scenarios.Run(env, scenarios.RunOptions{
-			LabelFilter: cfg.LabelFilter, Progress: stderr, Color: color, Verbose: o.verbose, GinkgoOut: stderr,
-		})
-		rearmSignals()
-		if err != nil {
-			return usageErr(err)
-		}
+	res, err := scenarios.Run(in, scenarios.RunOptions{
+		LabelFilter: cfg.LabelFilter, Progress: stderr, Color: color, Verbose: o.verbose, GinkgoOut: stderr, Context: ctx,
+	})
+	rearmSignals()
+	if err != nil {
+		return usageErr(err)
 	}
-	rep := buildReport(cfg, env, res)
+	rep := res.Report(cfg)
 	secrets := cfg.Secrets()
 	if oa, ok := auth.(*harness.OAuth2Authorizer); ok {
 		tctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -229,43 +207,6 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 		return failedErr(fmt.Errorf("certification failed: %s", rep.Headline()))
 	}
 	return nil
-}
-
-func buildReport(cfg harness.Config, env *scenarios.Env, res *scenarios.Result) *reports.Report {
-	rep := newRunReport(cfg, res.StartedAt, res.FinishedAt, res.Interrupted)
-	rep.Requirements = res.Requirements
-	rep.Deliveries = reports.NewDeliveryStats(env.Sender.Ledger().Attempts(), cfg.Timeouts.AckBudget)
-	rep.Load = env.LoadSection()
-	if env.Probe == nil {
-		rep.Notes = append(rep.Notes, "idempotency unverified: no effects probe (pass --effects-url, --effects-file or --effects-sql)")
-	} else {
-		rep.Notes = append(rep.Notes, "effects read through "+env.Probe.Describe())
-	}
-	if cfg.Retry.TimeScale != 1 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("RiskOS retry waits compressed by --time-scale %g (real schedule %v)", cfg.Retry.TimeScale, cfg.Retry.Schedule()))
-	}
-	rep.Decide(cfg.Strict)
-	return rep
-}
-
-// newRunReport is what every report of a run says about the run itself,
-// certify's and hookproof load's alike: tool, profile, redacted target,
-// times, the configuration, and a loud note when TLS was not verified.
-func newRunReport(cfg harness.Config, started, finished time.Time, interrupted bool) *reports.Report {
-	rep := &reports.Report{
-		Tool:        reports.Tool{Name: "hookproof", Version: harness.Version},
-		Profile:     cfg.Profile,
-		Target:      harness.RedactURL(cfg.Target),
-		StartedAt:   started,
-		FinishedAt:  finished,
-		Interrupted: interrupted,
-		Insecure:    cfg.TLS.InsecureSkipVerify,
-		Config:      cfg,
-	}
-	if cfg.TLS.InsecureSkipVerify {
-		rep.Notes = append(rep.Notes, "TLS verification was OFF (--insecure-skip-verify): this run cannot certify the endpoint's transport")
-	}
-	return rep
 }
 
 // checkProbe asks the probe about an event_id nothing was ever sent with:

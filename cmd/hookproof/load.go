@@ -10,7 +10,6 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,7 +20,6 @@ import (
 	"github.com/hookproof/hookproof/harness"
 	"github.com/hookproof/hookproof/harness/load"
 	"github.com/hookproof/hookproof/reports"
-	"github.com/hookproof/hookproof/scenarios"
 )
 
 // loadFlags are hookproof load's own flags, beside the shared target flags.
@@ -111,7 +109,6 @@ func (lf loadFlags) options(cfg harness.Config) (load.Options, error) {
 	o := load.Options{
 		Rate: lf.rate, Duration: cfg.LoadDuration, MaxRequests: lf.maxRequests, DuplicateRatio: lf.duplicateRatio,
 		MaxWorkers: lf.maxWorkers, Connections: lf.connections, Seed: cfg.Seed,
-		AllowNonLoopback: cfg.AllowRemoteLoad,
 	}
 	var errs []error
 	if math.IsNaN(lf.rate) || lf.rate < 0 {
@@ -135,7 +132,7 @@ func (lf loadFlags) options(cfg harness.Config) (load.Options, error) {
 		o.Spike = s
 	}
 	if lf.shard != "" {
-		s, err := parseShard(lf.shard)
+		s, err := load.ParseShard(lf.shard)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("--shard: %w", err))
 		}
@@ -169,17 +166,6 @@ func parseSpike(v string) (*load.Spike, error) {
 	return &load.Spike{Factor: f, At: a, For: d}, nil
 }
 
-// parseShard reads i/n with 0 ≤ i < n.
-func parseShard(v string) (load.Shard, error) {
-	is, ns, ok := strings.Cut(v, "/")
-	i, err1 := strconv.Atoi(is)
-	n, err2 := strconv.Atoi(ns)
-	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
-		return load.Shard{}, fmt.Errorf("%q is not i/n with 0 ≤ i < n (e.g. 0/4)", v)
-	}
-	return load.Shard{I: i, N: n}, nil
-}
-
 // Garbage-collector settings during a run. The engine's author measured
 // about 20 % more throughput at maximum rate with GOGC=400: the generator
 // allocates a fresh body per request and little of it survives, so fewer
@@ -205,7 +191,7 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 	}
 	// Validate everything the engine checks before touching the network or
 	// creating files: a refused target must be a usage error, not a run.
-	if _, err := load.New(cfg, opts, nil); err != nil {
+	if err := opts.Validate(cfg); err != nil {
 		return usageErr(loadUsage(err))
 	}
 	client, err := harness.NewClient(cfg)
@@ -250,7 +236,13 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 	var runErr error
 	if lf.capacity {
 		fmt.Fprintf(stderr, "hookproof load: capacity search against %s from %g/s\n", harness.RedactURL(cfg.Target), opts.Rate)
-		s, capacity, runErr = searchCapacity(ctx, cfg, opts, auth, lf, durationGiven, stderr)
+		co := load.CapacityOptions{Start: opts.Rate, StepDuration: lf.capacityStep}
+		if durationGiven {
+			co.TimeCap = cfg.LoadDuration
+		}
+		s, capacity, runErr = load.SearchCapacityRun(ctx, cfg, co, opts, auth, func(rate float64, s *load.Summary) {
+			fmt.Fprintf(stderr, "  step %6.0f/s: sent %6.0f/s, %.2f %% 2xx, p99 %.1f ms\n", rate, s.SentRate, 100*s.SuccessRatio, s.ResponseLatencyMS.P99)
+		})
 	} else {
 		fmt.Fprintf(stderr, "hookproof load: %s against %s for %s (auth %s)\n", shape(opts), harness.RedactURL(cfg.Target), opts.Duration, cfg.Auth.Type)
 		var e *load.Engine
@@ -274,10 +266,7 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 		return runErr
 	}
 	interrupted := s.Interrupted || ctx.Err() != nil
-	// Judge (and label) LOAD-01 at the rate actually run: with --capacity
-	// that is the step the summary comes from, not --rate.
-	load01 := judgeLoad01(s, s.RequestedRate, cfg.Timeouts.AckBudget, interrupted)
-	rep := loadReport(cfg, s, capacity, load01, started, interrupted)
+	rep, load01 := load.RunReport(cfg, s, capacity, started, interrupted)
 	writeLoadSummary(stdout, s, capacity, load01)
 	if lf.output != "" && lf.capacity {
 		fmt.Fprintln(stderr, "hookproof load: --output is not written by --capacity (each step is a separate attack)")
@@ -314,7 +303,7 @@ func startCPUProfile(path string) (stop func(), err error) {
 
 // loadUsage names the flag behind the engine's refusal of a remote target.
 func loadUsage(err error) error {
-	if strings.Contains(err.Error(), "not loopback") {
+	if errors.Is(err, load.ErrNotLoopback) {
 		return fmt.Errorf("--target: load runs target loopback only (127.0.0.1, ::1 or localhost) unless --allow-remote-load says the receiver is yours to load: %w", err)
 	}
 	return err
@@ -337,115 +326,9 @@ func shape(o load.Options) string {
 		fmt.Fprintf(&b, ", %g %% duplicates", 100*o.DuplicateRatio)
 	}
 	if o.Shard.N > 1 {
-		fmt.Fprintf(&b, ", shard %d/%d", o.Shard.I, o.Shard.N)
+		fmt.Fprintf(&b, ", shard %s", o.Shard)
 	}
 	return b.String()
-}
-
-// searchCapacity runs the capacity search. The summary it returns is the
-// fastest passing step's (the last step's when none passed), so the
-// report's load section describes a run at the reported capacity.
-func searchCapacity(ctx context.Context, cfg harness.Config, opts load.Options, auth harness.Authorizer, lf loadFlags, durationGiven bool, stderr io.Writer) (*load.Summary, *load.Capacity, error) {
-	co := load.CapacityOptions{Start: opts.Rate, StepDuration: lf.capacityStep}
-	if durationGiven {
-		co.TimeCap = cfg.LoadDuration
-	}
-	step := load.EngineStep(cfg, opts, auth)
-	byRate := map[float64]*load.Summary{} // at most CapacityOptions.MaxSteps entries
-	var last *load.Summary
-	wrapped := func(ctx context.Context, rate float64, d time.Duration) (*load.Summary, error) {
-		s, err := step(ctx, rate, d)
-		if s != nil && !s.Interrupted {
-			byRate[rate], last = s, s
-			fmt.Fprintf(stderr, "  step %6.0f/s: sent %6.0f/s, %.2f %% 2xx, p99 %.1f ms\n", rate, s.SentRate, 100*s.SuccessRatio, s.ResponseLatencyMS.P99)
-		}
-		return s, err
-	}
-	c, err := load.SearchCapacity(ctx, cfg, co, wrapped)
-	if c == nil {
-		return nil, nil, err
-	}
-	s := last
-	if b, ok := byRate[c.RPS]; ok {
-		s = b
-	}
-	if s == nil {
-		// Interrupted before the first step ended: an empty, interrupted run.
-		s = &load.Summary{Interrupted: true, StartedAt: time.Now()}
-	}
-	s.CapacityRPS = c.RPS
-	return s, c, err
-}
-
-// judgeLoad01 applies LOAD-01's bounds to the run: at least 99.9 % acked
-// 2xx and p99 within the ack budget, the p99 measured from the scheduled
-// send so that a receiver which makes the generator fall behind is seen.
-func judgeLoad01(s *load.Summary, rate float64, budget time.Duration, interrupted bool) reports.RequirementResult {
-	r := reports.RequirementResult{ID: "LOAD-01", DurationMS: s.DurationS * 1000}
-	at := "as fast as possible"
-	if rate > 0 {
-		at = fmt.Sprintf("at %g/s", rate)
-	}
-	r.Evidence = []reports.Evidence{{
-		Summary: fmt.Sprintf("%d requests %s (sent %.0f/s) over %.1f s: %.3f %% acked 2xx, p99 %.1f ms from schedule, %.1f ms from send; %s",
-			s.Requests, at, s.SentRate, s.DurationS, 100*s.SuccessRatio, s.ResponseLatencyMS.P99, s.LatencyMS.P99, statusLine(s)),
-		LatencyMS: s.ResponseLatencyMS.P99,
-		Expected:  fmt.Sprintf("≥ 99.9 %% acked 2xx and p99 ≤ %s", budget),
-	}}
-	for i, l := range s.LostEvents {
-		if i == 5 {
-			break
-		}
-		r.Evidence = append(r.Evidence, reports.Evidence{Summary: "event lost: RiskOS would not retry this answer",
-			EventID: l.EventID, Status: l.Status, Error: l.ErrorClass, Expected: "2xx"})
-	}
-	budgetMS := float64(budget) / float64(time.Millisecond)
-	switch {
-	case interrupted:
-		r.Status, r.Reason = reports.StatusSkipped, fmt.Sprintf("run interrupted after %d requests", s.Requests)
-	case s.Requests == 0:
-		r.Status, r.Reason = reports.StatusFailed, "no request completed"
-	case s.SuccessRatio < 0.999:
-		r.Status, r.Reason = reports.StatusFailed, fmt.Sprintf("%.3f %% acked 2xx %s; at least 99.9 %% must be", 100*s.SuccessRatio, at)
-	case s.ResponseLatencyMS.P99 > budgetMS:
-		r.Status, r.Reason = reports.StatusFailed, fmt.Sprintf("p99 %.1f ms %s exceeds the ack budget %s", s.ResponseLatencyMS.P99, at, budget)
-	default:
-		r.Status, r.Reason = reports.StatusPassed, fmt.Sprintf("%.3f %% acked 2xx, p99 %.1f ms %s", 100*s.SuccessRatio, s.ResponseLatencyMS.P99, at)
-	}
-	return r
-}
-
-// loadReport is the report of one load run: the load section, and every
-// requirement of the catalogue, LOAD-01 judged and the rest skipped.
-func loadReport(cfg harness.Config, s *load.Summary, c *load.Capacity, load01 reports.RequirementResult, started time.Time, interrupted bool) *reports.Report {
-	rep := newRunReport(cfg, started, time.Now(), interrupted)
-	rep.Requirements = reports.Complete([]reports.RequirementResult{load01}, cfg.Profile, "not judged by hookproof load")
-	rep.Load = scenarios.LoadSection(s)
-	if c != nil {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("capacity search: %.0f events/s, %d steps, stopped: %s", c.RPS, len(c.Steps), c.Stopped))
-	}
-	rep.Decide(cfg.Strict)
-	reports.Scrub(rep, cfg.Secrets())
-	return rep
-}
-
-// statusLine summarises answers as "200×980, 503×20, timeout×1".
-func statusLine(s *load.Summary) string {
-	var parts []string
-	for _, m := range []map[string]uint64{s.StatusCodes, s.Errors} {
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			parts = append(parts, fmt.Sprintf("%s×%d", k, m[k]))
-		}
-	}
-	if len(parts) == 0 {
-		return "no answers"
-	}
-	return strings.Join(parts, ", ")
 }
 
 // writeLoadSummary prints the end-of-run summary.
@@ -459,7 +342,7 @@ func writeLoadSummary(w io.Writer, s *load.Summary, c *load.Capacity, load01 rep
 	fmt.Fprintf(w, "Acked         %d (%.3f %%), throughput %.1f/s\n", s.Acked, 100*s.SuccessRatio, s.Throughput)
 	fmt.Fprintf(w, "Latency (ms)  p50 %.2f  p90 %.2f  p95 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  (from the scheduled send)\n", q.P50, q.P90, q.P95, q.P99, q.P999, q.Max)
 	fmt.Fprintf(w, "Service (ms)  p50 %.2f  p90 %.2f  p95 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  (from the actual send)\n", sv.P50, sv.P90, sv.P95, sv.P99, sv.P999, sv.Max)
-	fmt.Fprintf(w, "Answers       %s\n", statusLine(s))
+	fmt.Fprintf(w, "Answers       %s\n", s.Answers())
 	fmt.Fprintf(w, "RETRY-01      %d retryable, %d lost\n", s.Retryable, s.Lost)
 	if s.Canceled > 0 || s.Interrupted {
 		fmt.Fprintf(w, "Interrupted   %d requests in flight canceled\n", s.Canceled)

@@ -15,7 +15,6 @@ import (
 	"github.com/hookproof/hookproof/harness"
 	"github.com/hookproof/hookproof/harness/load"
 	"github.com/hookproof/hookproof/reports"
-	"github.com/hookproof/hookproof/scenarios"
 )
 
 type reportOptions struct {
@@ -142,8 +141,8 @@ func runReport(cmd *cobra.Command, o reportOptions) error {
 	var rep *reports.Report
 	if len(reps) > 0 {
 		var err error
-		if rep, err = mergeReports(o.from, reps); err != nil {
-			return usageErr(err)
+		if rep, err = reports.MergeNamed(o.from, reps...); err != nil {
+			return usageErr(fmt.Errorf("--from: %w", err))
 		}
 	}
 	if len(o.results) > 0 {
@@ -151,8 +150,9 @@ func runReport(cmd *cobra.Command, o reportOptions) error {
 		if err != nil {
 			return usageErr(err)
 		}
-		if rep, err = withResults(rep, rs, o); err != nil {
-			return usageErr(err)
+		bounds := load.Bounds{MinSuccess: load.MinSuccessRatio, MaxP99: o.ackBudget}
+		if rep, err = load.MergeResults(rep, rs, bounds, o.rate); err != nil {
+			return usageErr(fmt.Errorf("--results: %w", err))
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "hookproof report: %d results from %d files (%s): LOAD-01 %s\n",
 			rs.Summary.Requests, len(o.results), strings.Join(rs.AttackNames(), ", "), reqLine(rep, "LOAD-01"))
@@ -180,31 +180,6 @@ func runReport(cmd *cobra.Command, o reportOptions) error {
 		return failedErr(fmt.Errorf("verdict fail: %s", rep.Headline()))
 	}
 	return nil
-}
-
-// mergeReports merges shard reports, first checking what Merge refuses so
-// the message names the file rather than an index.
-func mergeReports(paths []string, reps []*reports.Report) (*reports.Report, error) {
-	if len(reps) == 1 {
-		return reps[0], nil
-	}
-	var errs []error
-	for i, r := range reps[1:] {
-		if r.Target != reps[0].Target {
-			errs = append(errs, fmt.Errorf("--from: %s: target: %q differs from %q in %s; shards of one run share a target", paths[i+1], r.Target, reps[0].Target, paths[0]))
-		}
-		if r.Profile != reps[0].Profile {
-			errs = append(errs, fmt.Errorf("--from: %s: profile: %q differs from %q in %s; shards of one run share a profile", paths[i+1], r.Profile, reps[0].Profile, paths[0]))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	rep, err := reports.Merge(reps...)
-	if err != nil {
-		return nil, fmt.Errorf("--from: %w", err)
-	}
-	return rep, nil
 }
 
 // writeRendering writes to stdout, or atomically to path, so a failed
@@ -265,91 +240,6 @@ func summarizeResultFiles(paths []string) (*load.ResultsSummary, error) {
 		return nil, fmt.Errorf("--results: %w", err)
 	}
 	return rs, nil
-}
-
-// withResults puts the exact load section of the raw results into rep (a
-// new report when rep is nil) and judges LOAD-01 on it, replacing any
-// LOAD-01 and load section the shard reports had: those were judged on a
-// part of the run.
-func withResults(rep *reports.Report, rs *load.ResultsSummary, o reportOptions) (*reports.Report, error) {
-	s := rs.Summary
-	s.RequestedRate = o.rate
-	target := ""
-	switch len(rs.URLs) {
-	case 0:
-	case 1:
-		target = harness.RedactURL(rs.URLs[0])
-	default:
-		return nil, fmt.Errorf("--results: the files target %d URLs (%s); shards of one run share a target", len(rs.URLs), strings.Join(redactAll(rs.URLs), ", "))
-	}
-	if rep == nil {
-		cfg := harness.DefaultConfig()
-		cfg.Target, cfg.Timeouts.AckBudget = target, o.ackBudget
-		rep = &reports.Report{
-			Tool: reports.Tool{Name: "hookproof", Version: harness.Version}, Profile: cfg.Profile, Target: target,
-			StartedAt: s.StartedAt, FinishedAt: s.StartedAt.Add(time.Duration(s.DurationS * float64(time.Second))), Config: cfg,
-		}
-	} else if target != "" && rep.Target != "" && target != rep.Target {
-		return nil, fmt.Errorf("--results: target %q differs from %q in the --from reports; shards of one run share a target", target, rep.Target)
-	}
-	load01 := judgeLoad01(s, o.rate, o.ackBudget, false)
-	load01.Evidence[0].Summary = fmt.Sprintf("%d requests from %d shards (%s) over %.1f s, sent %.0f/s: %.3f %% acked 2xx, p99 %.1f ms from the actual send (raw results hold no schedule); %s",
-		s.Requests, len(rs.Files), strings.Join(rs.AttackNames(), ", "), s.DurationS, s.SentRate, 100*s.SuccessRatio, s.LatencyMS.P99, statusLine(s))
-	load01.Reason += " (p99 from the actual send, over the exact union of the shards' results)"
-	reqs := make([]reports.RequirementResult, 0, len(rep.Requirements)+1)
-	for _, q := range rep.Requirements {
-		if q.ID != "LOAD-01" {
-			reqs = append(reqs, q)
-		}
-	}
-	rep.Requirements = reports.Complete(append(reqs, load01), rep.Profile, "not judged from raw load results")
-
-	rep.Load = scenarios.LoadSection(s)
-	rep.Load.Shards = len(rs.Files)
-	notes := []string{
-		fmt.Sprintf("load section merged exactly from the raw results of %d shards (%s); %s; lost events are counted but not named, raw results hold no event_id", len(rs.Files), strings.Join(rs.AttackNames(), ", "), load.ServiceLatencyNote),
-	}
-	if missing := missingShards(rs.AttackNames()); missing != "" {
-		// A missing shard (a pod that never ran, an artifact that was not
-		// uploaded) must not let CI pass on part of the load.
-		return nil, usageErr(fmt.Errorf("--results: %s; give every shard's results", missing))
-	}
-	for _, n := range rep.Notes {
-		// Merge's note says load percentiles are upper bounds: no longer so.
-		if strings.HasPrefix(n, "merged from ") {
-			head, _, _ := strings.Cut(n, ":")
-			n = head + ": delivery percentiles are the maximum over the shards, an upper bound; the load section is exact"
-		}
-		notes = append(notes, n)
-	}
-	rep.Notes = notes
-	rep.Decide(rep.Strict)
-	return rep, nil
-}
-
-// missingShards says when the attack names are shards i-of-n of one run
-// and fewer than n of them were merged: the verdict then covers part of it.
-func missingShards(attacks []string) string {
-	n := 0
-	for _, a := range attacks {
-		var i, k int
-		if _, err := fmt.Sscanf(a, "hookproof-shard-%d-of-%d", &i, &k); err != nil || (n != 0 && k != n) {
-			return ""
-		}
-		n = k
-	}
-	if n > len(attacks) {
-		return fmt.Sprintf("only %d of %d shards' results were merged", len(attacks), n)
-	}
-	return ""
-}
-
-func redactAll(urls []string) []string {
-	out := make([]string, len(urls))
-	for i, u := range urls {
-		out[i] = harness.RedactURL(u)
-	}
-	return out
 }
 
 // reqLine is "passed: reason" for requirement id.

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -182,11 +180,7 @@ func printSendSummary(w io.Writer, attempts []harness.Attempt, acked, lost int) 
 	if p := ds.AckLatencyMS; p.Count > 0 {
 		fmt.Fprintf(w, "; latency p50 %.1fms p99 %.1fms max %.1fms", p.P50, p.P99, p.Max)
 	}
-	fmt.Fprint(w, "; statuses")
-	for _, k := range slices.Sorted(maps.Keys(ds.StatusCodes)) {
-		fmt.Fprintf(w, " %s×%d", k, ds.StatusCodes[k])
-	}
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, "; statuses %s\n", reports.Tally(ds.StatusCodes))
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -80,8 +80,9 @@ func answers(as []harness.Attempt) string {
 
 // SendWithRetry delivers d as RiskOS does under cfg.Retry: the initial
 // delivery, then retry k after sleeping policy.ScaledWait(k, jitter) while
-// the answer is retryable (policy.Retryable, or a network error or timeout
-// when RetryNetworkErrors is set), up to MaxRetries retries. It stops at the
+// the policy judges the answer retryable (harness.RetryPolicy.Judge: a
+// retryable status, or a network error or timeout when RetryNetworkErrors
+// is set), up to MaxRetries retries. It stops at the
 // first 2xx (acked), at a non-retryable answer (lost; a 3xx is one), after
 // the last retry (lost, exhausted), or when ctx is done (interrupted).
 // Retry-After is recorded but not honoured: RiskOS documents no such
@@ -170,14 +171,13 @@ func (s *Sender) deliver(ctx context.Context, d Delivery, first attemptSpec) Out
 
 		var retry bool
 		switch kind {
-		case answered:
-			if a.Acked() {
+		case answered, noAnswer:
+			v := p.Judge(a.Status)
+			if v == harness.Acked {
 				out.Acked = true
 				return out
 			}
-			retry = p.Retryable(a.Status)
-		case noAnswer:
-			retry = p.RetryNetworkErrors
+			retry = v == harness.Retry
 		case abandoned:
 			retry = true
 		case interrupted:

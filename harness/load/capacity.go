@@ -26,12 +26,8 @@ type CapacityOptions struct {
 	// Cooldown lets the receiver drain its queues between steps, so a step
 	// does not inherit the previous one's backlog (default 1 s).
 	Cooldown time.Duration
-	// MinSuccess (default 0.999) and MaxP99 (default
-	// Config.Timeouts.AckBudget) are LOAD-01's bounds. The p99 judged is the
-	// response latency, measured from the scheduled send, so a receiver that
-	// makes the generator fall behind does not pass by coordinated omission.
-	MinSuccess float64
-	MaxP99     time.Duration
+	// Bounds judge each step; a zero field takes LOAD-01's (Load01Bounds).
+	Bounds Bounds
 	// Now is the clock the time cap reads (default time.Now).
 	Now func() time.Time
 }
@@ -41,7 +37,7 @@ func (o CapacityOptions) normalize(cfg harness.Config) CapacityOptions {
 		o.Start = cfg.RequiredRate
 	}
 	if o.Start <= 0 {
-		o.Start = 50
+		o.Start = harness.DefaultRequiredRate
 	}
 	if o.Max <= 0 {
 		o.Max = 64 * o.Start
@@ -64,11 +60,12 @@ func (o CapacityOptions) normalize(cfg harness.Config) CapacityOptions {
 	} else if o.Cooldown == 0 {
 		o.Cooldown = time.Second
 	}
-	if o.MinSuccess <= 0 {
-		o.MinSuccess = 0.999
+	def := Load01Bounds(cfg)
+	if o.Bounds.MinSuccess <= 0 {
+		o.Bounds.MinSuccess = def.MinSuccess
 	}
-	if o.MaxP99 <= 0 {
-		o.MaxP99 = cfg.Timeouts.AckBudget
+	if o.Bounds.MaxP99 <= 0 {
+		o.Bounds.MaxP99 = def.MaxP99
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -184,14 +181,11 @@ func judgeStep(o CapacityOptions, rate float64, s *Summary) Step {
 		Rate: rate, SentRate: s.SentRate, Requests: s.Requests, SuccessRatio: s.SuccessRatio,
 		P99MS: s.LatencyMS.P99, ResponseP99MS: s.ResponseLatencyMS.P99, Pass: true,
 	}
-	switch {
-	case s.Requests == 0:
-		st.Pass, st.Reason = false, "no request completed"
-	case s.SuccessRatio < o.MinSuccess:
-		st.Pass, st.Reason = false, fmt.Sprintf("success ratio %.4f < %.4f", s.SuccessRatio, o.MinSuccess)
-	case s.ResponseLatencyMS.P99 > ms(o.MaxP99):
-		st.Pass, st.Reason = false, fmt.Sprintf("p99 %.1f ms > %.1f ms", s.ResponseLatencyMS.P99, ms(o.MaxP99))
-	case s.SentRate < 0.95*rate:
+	at := *s
+	at.RequestedRate = rate // the step's rate, whatever the runner recorded
+	if ok, reason := o.Bounds.Check(&at); !ok {
+		st.Pass, st.Reason = false, reason
+	} else if s.SentRate < 0.95*rate {
 		st.Pass, st.Reason = false, fmt.Sprintf("sent %.0f/s of %.0f/s", s.SentRate, rate)
 	}
 	return st
@@ -209,4 +203,39 @@ func EngineStep(cfg harness.Config, base Options, auth Authorizer) StepFunc {
 		}
 		return e.Run(ctx, nil)
 	}
+}
+
+// SearchCapacityRun is SearchCapacity on the engine with base's options,
+// for a caller that reports the search as a run: onStep (may be nil) sees
+// every completed step, and the summary returned is the fastest passing
+// step's (the last step's when none passed), so a report's load section
+// describes a run at the reported capacity, with CapacityRPS set.
+func SearchCapacityRun(ctx context.Context, cfg harness.Config, co CapacityOptions, base Options, auth Authorizer, onStep func(rate float64, s *Summary)) (*Summary, *Capacity, error) {
+	step := EngineStep(cfg, base, auth)
+	byRate := map[float64]*Summary{} // at most CapacityOptions.MaxSteps entries
+	var last *Summary
+	wrapped := func(ctx context.Context, rate float64, d time.Duration) (*Summary, error) {
+		s, err := step(ctx, rate, d)
+		if s != nil && !s.Interrupted {
+			byRate[rate], last = s, s
+			if onStep != nil {
+				onStep(rate, s)
+			}
+		}
+		return s, err
+	}
+	c, err := SearchCapacity(ctx, cfg, co, wrapped)
+	if c == nil {
+		return nil, nil, err
+	}
+	s := last
+	if b, ok := byRate[c.RPS]; ok {
+		s = b
+	}
+	if s == nil {
+		// Interrupted before the first step ended: an empty, interrupted run.
+		s = &Summary{Interrupted: true, StartedAt: time.Now()}
+	}
+	s.CapacityRPS = c.RPS
+	return s, c, err
 }

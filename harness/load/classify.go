@@ -33,27 +33,3 @@ func classifyResultError(msg string) harness.ErrorClass {
 	}
 	return harness.ErrOtherClass
 }
-
-// verdict is what RETRY-01 makes of one answer.
-type verdict uint8
-
-const (
-	verdictAcked     verdict = iota // 2xx
-	verdictRetryable                // RiskOS would retry: the event is not lost yet
-	verdictLost                     // any other non-2xx: RiskOS gives up on the event
-)
-
-// judge classifies one answer under the retry policy: status 0 means no
-// HTTP answer (a transport error), which RiskOS retries when the policy says
-// so.
-func judge(p *harness.RetryPolicy, status int) verdict {
-	switch {
-	case status >= 200 && status < 300:
-		return verdictAcked
-	case status == 0 && p.RetryNetworkErrors:
-		return verdictRetryable
-	case status != 0 && p.Retryable(status):
-		return verdictRetryable
-	}
-	return verdictLost
-}

@@ -24,5 +24,5 @@
 // (scripts/bench-load). TLS targets use net/http.
 //
 // Every run is bounded in time and in request count, and targets loopback
-// unless Options.AllowNonLoopback is set.
+// unless Config.AllowRemoteLoad is set (ErrNotLoopback otherwise).
 package load

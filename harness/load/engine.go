@@ -28,26 +28,27 @@ const observeEvery = time.Second
 // be called more than once, but not concurrently.
 type Engine struct {
 	cfg   harness.Config
-	opts  Options
+	opts  settings
 	auth  Authorizer
 	pacer *Pacer
-	types []string
 }
 
-// New validates opts against cfg and returns an engine. auth may be nil
-// for a receiver without authentication; a harness.Authorizer fits.
+// New validates opts against cfg (as Options.Validate does) and returns an
+// engine. auth may be nil for a receiver without authentication; a
+// harness.Authorizer fits.
 func New(cfg harness.Config, opts Options, auth Authorizer) (*Engine, error) {
+	o, p, err := opts.resolve(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{cfg: cfg, opts: o, auth: auth, pacer: p}, nil
+}
+
+// resolve is New's validation and schedule, which Validate shares.
+func (opts Options) resolve(cfg harness.Config) (settings, *Pacer, error) {
 	o, err := opts.normalize(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("load: %w", err)
-	}
-	if len(o.EventTypes) == 0 {
-		o.EventTypes = harness.EventTypeNames()
-	}
-	for _, t := range o.EventTypes {
-		if _, ok := harness.LookupEventType(t); !ok {
-			return nil, fmt.Errorf("load: event_types: %q is not a RiskOS event type", t)
-		}
+		return o, nil, fmt.Errorf("load: %w", err)
 	}
 	if o.NewSource == nil {
 		o.NewSource = defaultSource
@@ -69,9 +70,9 @@ func New(cfg harness.Config, opts Options, auth Authorizer) (*Engine, error) {
 	}
 	p, err := NewPacer(rate, o.Duration, ramp, o.Spike, maxReq)
 	if err != nil {
-		return nil, fmt.Errorf("load: %w", err)
+		return o, nil, fmt.Errorf("load: %w", err)
 	}
-	return &Engine{cfg: cfg, opts: o, auth: auth, pacer: p, types: o.EventTypes}, nil
+	return o, p, nil
 }
 
 // Pacer returns the engine's schedule (this shard's part of it).
@@ -95,7 +96,7 @@ func (r *run) onFail(f Failure) {
 	if r.canceled.Load() && f.Status == 0 {
 		return // our own abort, not the receiver's doing
 	}
-	if judge(&r.e.cfg.Retry, f.Status) == verdictLost {
+	if r.e.cfg.Retry.Judge(f.Status) == harness.Lost {
 		r.lostMu.Lock()
 		r.lostTotal++
 		if len(r.lost) < r.e.opts.LostEvents {
@@ -119,7 +120,7 @@ func (r *run) onFail(f Failure) {
 // is returned whenever any hit was sent.
 func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, error) {
 	o := e.opts
-	hdr, err := buildHeader(ctx, e.cfg, o.Target, e.auth)
+	hdr, err := buildHeader(ctx, e.cfg, o.target, e.auth)
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
@@ -144,15 +145,15 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
-	tr := newTargeter(o.Target, e.types, o.DuplicateRatio, o.DuplicateWindow, runSeed(o), o.NewSource)
+	tr := newTargeter(o.target, o.types, o.DuplicateRatio, o.DuplicateWindow, runSeed(o.Options), o.NewSource)
 	tr.header.Store(hs)
 	var rt http.RoundTripper = harness.NoReplay(base)
-	timeout := o.Timeout
-	if strings.HasPrefix(o.Target, "http:") {
+	timeout := o.timeout
+	if strings.HasPrefix(o.target, "http:") {
 		// Plain HTTP takes the fast path, which bounds each exchange itself
 		// (a connection deadline instead of Client.Timeout's goroutine) and
 		// writes the headers itself.
-		fast := newH1Transport(base.DialContext, rt, conns, o.Timeout)
+		fast := newH1Transport(base.DialContext, rt, conns, o.timeout)
 		fast.headers = &tr.header
 		tr.inTarget = false
 		defer fast.closeIdle()
@@ -206,7 +207,7 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 			case <-t.C:
 				// A failed refresh keeps the last good value: stopping the
 				// attack over one token hiccup would lose the run.
-				h, err := buildHeader(ctx, e.cfg, o.Target, e.auth)
+				h, err := buildHeader(ctx, e.cfg, o.target, e.auth)
 				var hs *headerSet
 				if err == nil {
 					hs, err = newHeaderSet(h)

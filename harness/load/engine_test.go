@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -294,24 +295,33 @@ func TestRunCancelReturnsPartialResultsPromptly(t *testing.T) {
 func TestNewValidatesOptions(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig("http://127.0.0.1:1/hook")
+	with := func(f func(*harness.Config)) harness.Config { c := cfg; f(&c); return c }
+	remote := with(func(c *harness.Config) { c.Target = "https://receiver.example.com/hook" })
 	for _, tc := range []struct {
 		name string
+		cfg  harness.Config
 		o    Options
 		ok   bool
 	}{
-		{"loopback", Options{Rate: 10, Duration: time.Second}, true},
-		{"remote host refused", Options{Target: "https://receiver.example.com/hook", Rate: 10, Duration: time.Second}, false},
-		{"remote host allowed", Options{Target: "https://receiver.example.com/hook", Rate: 10, Duration: time.Second, AllowNonLoopback: true}, true},
-		{"localhost", Options{Target: "http://localhost:8080/", Rate: 10, Duration: time.Second}, true},
-		{"duplicate ratio 1", Options{Rate: 10, Duration: time.Second, DuplicateRatio: 1}, false},
-		{"shard out of range", Options{Rate: 10, Duration: time.Second, Shard: Shard{I: 2, N: 2}}, false},
-		{"unbounded duration", Options{Rate: 10, Duration: 48 * time.Hour}, false},
-		{"unknown event type", Options{Rate: 10, Duration: time.Second, EventTypes: []string{"nope"}}, false},
-		{"max rate with spike", Options{Rate: 0, Duration: time.Second, Spike: &Spike{Factor: 2, For: time.Second}}, false},
+		{"loopback", cfg, Options{Rate: 10, Duration: time.Second}, true},
+		{"remote host refused", remote, Options{Rate: 10, Duration: time.Second}, false},
+		{"remote host allowed", with(func(c *harness.Config) { *c = remote; c.AllowRemoteLoad = true }), Options{Rate: 10, Duration: time.Second}, true},
+		{"localhost", with(func(c *harness.Config) { c.Target = "http://localhost:8080/" }), Options{Rate: 10, Duration: time.Second}, true},
+		{"duplicate ratio 1", cfg, Options{Rate: 10, Duration: time.Second, DuplicateRatio: 1}, false},
+		{"shard out of range", cfg, Options{Rate: 10, Duration: time.Second, Shard: Shard{I: 2, N: 2}}, false},
+		{"unbounded duration", cfg, Options{Rate: 10, Duration: 48 * time.Hour}, false},
+		{"unknown event type", with(func(c *harness.Config) { c.EventTypes = []string{"nope"} }), Options{Rate: 10, Duration: time.Second}, false},
+		{"max rate with spike", cfg, Options{Rate: 0, Duration: time.Second, Spike: &Spike{Factor: 2, For: time.Second}}, false},
 	} {
-		_, err := New(cfg, tc.o, nil)
+		_, err := New(tc.cfg, tc.o, nil)
 		if (err == nil) != tc.ok {
 			t.Errorf("%s: New error = %v; want ok = %v", tc.name, err, tc.ok)
+		}
+		if verr := tc.o.Validate(tc.cfg); (verr == nil) != (err == nil) {
+			t.Errorf("%s: Validate error = %v; New error = %v; want them to agree", tc.name, verr, err)
+		}
+		if tc.name == "remote host refused" && !errors.Is(err, ErrNotLoopback) {
+			t.Errorf("%s: New error = %v; want ErrNotLoopback", tc.name, err)
 		}
 	}
 }
@@ -335,5 +345,50 @@ func TestRunFailsWithoutCredentials(t *testing.T) {
 	}
 	if n := len(s.deliveries()); n != 0 {
 		t.Errorf("receiver got %d deliveries; want none", n)
+	}
+}
+
+func TestShardAttackNameRoundTrips(t *testing.T) {
+	for _, s := range []Shard{{I: 0, N: 2}, {I: 3, N: 4}, {I: 9, N: 10}} {
+		got, ok := ShardOfAttack(s.AttackName())
+		if !ok || got != s {
+			t.Errorf("ShardOfAttack(%q) = %v, %v; want %v", s.AttackName(), got, ok, s)
+		}
+		if p, err := ParseShard(s.String()); err != nil || p != s {
+			t.Errorf("ParseShard(%q) = %v, %v; want %v", s.String(), p, err, s)
+		}
+	}
+	for _, name := range []string{"hookproof", "hookproof-shard-2-of-2", "hookproof-shard-01-of-2", "vegeta", "hookproof-shard-1-of-2x"} {
+		if s, ok := ShardOfAttack(name); ok {
+			t.Errorf("ShardOfAttack(%q) = %v; want not a shard", name, s)
+		}
+	}
+	for _, v := range []string{"", "1", "2/2", "-1/2", "a/b", "0/0"} {
+		if _, err := ParseShard(v); err == nil {
+			t.Errorf("ParseShard(%q) succeeded", v)
+		}
+	}
+}
+
+func TestBoundsCheck(t *testing.T) {
+	b := Bounds{MinSuccess: MinSuccessRatio, MaxP99: 500 * time.Millisecond}
+	for _, tc := range []struct {
+		name string
+		s    Summary
+		ok   bool
+		want string
+	}{
+		{"pass", Summary{RequestedRate: 50, Requests: 1000, SuccessRatio: 1, ResponseLatencyMS: Quantiles{P99: 20}}, true, "at 50/s"},
+		{"nothing", Summary{RequestedRate: 50}, false, "no request completed"},
+		{"lost", Summary{RequestedRate: 50, Requests: 1000, SuccessRatio: 0.99, StatusCodes: map[string]uint64{"200": 990, "400": 10}}, false, "200×990, 400×10"},
+		{"slow", Summary{Requests: 1000, SuccessRatio: 1, ResponseLatencyMS: Quantiles{P99: 600}}, false, "exceeds the ack budget 500ms"},
+	} {
+		ok, reason := b.Check(&tc.s)
+		if ok != tc.ok || !strings.Contains(reason, tc.want) {
+			t.Errorf("%s: Check = %v, %q; want %v and a reason with %q", tc.name, ok, reason, tc.ok, tc.want)
+		}
+		if r := b.Result(&tc.s, false); (r.Status == "passed") != tc.ok || r.Reason != reason {
+			t.Errorf("%s: Result = %s, %q; want the verdict and reason of Check", tc.name, r.Status, r.Reason)
+		}
 	}
 }

@@ -119,8 +119,8 @@ func (m *Metrics) Add(r *vegeta.Result, lag time.Duration) {
 	// A 2xx whose body could not be read is still an error for the sender:
 	// RiskOS never saw the ack complete.
 	ok := false
-	switch judge(&m.policy, status) {
-	case verdictAcked:
+	switch m.policy.Judge(status) {
+	case harness.Acked:
 		if r.Error == "" {
 			m.ok++
 			ok = true
@@ -129,9 +129,9 @@ func (m *Metrics) Add(r *vegeta.Result, lag time.Duration) {
 			m.retryable += boolCount(m.policy.RetryNetworkErrors)
 			m.lost += boolCount(!m.policy.RetryNetworkErrors)
 		}
-	case verdictRetryable:
+	case harness.Retry:
 		m.retryable++
-	case verdictLost:
+	case harness.Lost:
 		m.lost++
 	}
 	m.series.add(end, r.Latency, r.Latency+lag, ok)
@@ -191,8 +191,8 @@ func (m *Metrics) successRatio() float64 {
 	return float64(m.ok) / float64(m.requests)
 }
 
-// Summary is one run's figures. Its JSON is report.json's `load` section
-// (design.md), plus the series and histogram the HTML report charts.
+// Summary is one run's figures: what report.json's `load` section is built
+// from (Section), plus the series and histogram the HTML report charts.
 type Summary struct {
 	Attack        string  `json:"attack"`
 	RequestedRate float64 `json:"requested_rate"` // events/s; 0 = as fast as possible

@@ -12,28 +12,18 @@ import (
 	"github.com/hookproof/hookproof/harness"
 )
 
-// Shard is this generator's part of a run split across N machines
-// (design.md, "Beyond one machine"): it sends 1/N of the rate and of
-// MaxRequests, draws event_ids from its own seed space, and names its attack
-// after the shard so that `vegeta report` and `vegeta plot` can merge the
-// result files. The zero value means no sharding.
-type Shard struct {
-	I int `json:"i"`
-	N int `json:"n"`
-}
-
 // Defaults of an Options field left zero.
 const (
 	// DefaultClosedLoopWorkers bounds concurrency at maximum rate: past the
 	// point where generator and receiver saturate the CPU, more concurrency
-	// only adds queueing latency (vegeta.md §3.3: throughput is flat from 10
-	// to 200), and 50 is what the reference measurements used.
+	// only adds queueing latency (measured with vegeta: throughput is flat from
+	// 10 to 200 workers), and 50 is what the reference measurements used.
 	DefaultClosedLoopWorkers = 50
 	// MinWorkers and MaxDefaultWorkers clamp the open-model default, which is
 	// Little's law at the ack budget: a receiver answering right at the budget
 	// needs peak rate × budget requests in flight. The cap keeps a slow
 	// receiver from making the generator spawn thousands of goroutines and
-	// sockets, which is how vegeta collapses (vegeta.md §3.4); beyond it the
+	// sockets, which is how vegeta collapses under a slow receiver; beyond it the
 	// shortfall shows as schedule lag in the response latency.
 	MinWorkers        = 32
 	MaxDefaultWorkers = 512
@@ -48,15 +38,17 @@ const (
 )
 
 // Options shape one load run. Zero fields take the defaults documented on
-// each; Config supplies the target, timeouts, headers and retry policy.
+// each. Everything a run shares with the rest of hookproof comes from the
+// Config alone: the target and whether it may be remote
+// (Config.AllowRemoteLoad), the request timeout (Timeouts.Attempt), the
+// ack budget that sizes the workers (Timeouts.AckBudget), the event types,
+// headers, TLS and retry policy.
 type Options struct {
-	// Target overrides Config.Target.
-	Target string
 	// Rate is events per second; 0 means as fast as possible with MaxWorkers
 	// requests in flight (closed loop), which admits no Ramp or Spike.
 	Rate float64
-	// Duration bounds the run; zero means Config.LoadDuration. At most
-	// MaxRunDuration.
+	// Duration bounds the run, at most MaxRunDuration; it must be set (a
+	// caller running Config.LoadDuration passes it).
 	Duration time.Duration
 	// MaxRequests is a hard bound on hits; zero means the schedule's own
 	// count, or Duration × MaxRateRequestsPerSecond at maximum rate.
@@ -76,15 +68,6 @@ type Options struct {
 	// event_ids never repeat across runs against a receiver that remembers.
 	Seed  int64
 	Shard Shard
-	// AckBudget sizes the default MaxWorkers; zero means
-	// Config.Timeouts.AckBudget. Judging the run is the caller's job.
-	AckBudget time.Duration
-	// Timeout bounds one request end to end; zero means
-	// Config.Timeouts.Attempt.
-	Timeout time.Duration
-	// EventTypes to draw from; empty means Config.EventTypes, then the whole
-	// catalogue.
-	EventTypes []string
 	// Results, if set, receives every result in vegeta's gob format, so that
 	// `vegeta report` and `vegeta plot` read it. Encoding costs throughput.
 	Results io.Writer
@@ -96,32 +79,42 @@ type Options struct {
 	LostEvents int
 	// SeriesPoints caps the latency-over-time series (default 600).
 	SeriesPoints int
-	// AllowNonLoopback permits a target that is not on loopback. Runs are
-	// bounded either way, but pointing a load generator at someone else's
-	// host must be a deliberate choice.
-	AllowNonLoopback bool
 	// NewSource makes one event source per sending goroutine; nil means
 	// harness.NewGenerator.
 	NewSource func(seed int64) EventSource
 }
 
-// normalize fills defaults from cfg and validates, naming each field.
-func (o Options) normalize(cfg harness.Config) (Options, error) {
+// settings are Options resolved against the Config: what one engine runs
+// with.
+type settings struct {
+	Options
+	target    string
+	timeout   time.Duration // one request, end to end
+	ackBudget time.Duration // sizes the default MaxWorkers
+	types     []string      // event types to draw from
+}
+
+// Validate reports every problem New would refuse opts for under cfg,
+// each naming its field, without building an engine: a caller checks its
+// input once, before it touches the network. A target not on loopback
+// without cfg.AllowRemoteLoad wraps ErrNotLoopback.
+func (o Options) Validate(cfg harness.Config) error {
+	_, _, err := o.resolve(cfg)
+	return err
+}
+
+// normalize fills defaults, takes the shared settings from cfg and
+// validates, naming each field.
+func (o Options) normalize(cfg harness.Config) (settings, error) {
 	var errs []error
-	if o.Target == "" {
-		o.Target = cfg.Target
+	st := settings{target: cfg.Target, timeout: cfg.Timeouts.Attempt, ackBudget: cfg.Timeouts.AckBudget, types: cfg.EventTypes}
+	if len(st.types) == 0 {
+		st.types = harness.EventTypeNames()
 	}
-	if o.Duration == 0 {
-		o.Duration = cfg.LoadDuration
-	}
-	if o.AckBudget == 0 {
-		o.AckBudget = cfg.Timeouts.AckBudget
-	}
-	if o.Timeout == 0 {
-		o.Timeout = cfg.Timeouts.Attempt
-	}
-	if len(o.EventTypes) == 0 {
-		o.EventTypes = cfg.EventTypes
+	for _, t := range st.types {
+		if _, ok := harness.LookupEventType(t); !ok {
+			errs = append(errs, fmt.Errorf("event_types: %q is not a RiskOS event type", t))
+		}
 	}
 	if o.DuplicateWindow == 0 {
 		o.DuplicateWindow = 1024
@@ -129,7 +122,7 @@ func (o Options) normalize(cfg harness.Config) (Options, error) {
 	if o.LostEvents == 0 {
 		o.LostEvents = DefaultLostEvents
 	}
-	if err := checkTarget(o.Target, o.AllowNonLoopback); err != nil {
+	if err := checkTarget(st.target, cfg.AllowRemoteLoad); err != nil {
 		errs = append(errs, fmt.Errorf("target: %w", err))
 	}
 	if o.Duration <= 0 || o.Duration > MaxRunDuration {
@@ -147,14 +140,14 @@ func (o Options) normalize(cfg harness.Config) (Options, error) {
 	if o.Connections < 0 {
 		errs = append(errs, fmt.Errorf("connections: %d is negative", o.Connections))
 	}
-	if o.Timeout <= 0 {
-		errs = append(errs, fmt.Errorf("timeout: must be positive, got %s", o.Timeout))
+	if st.timeout <= 0 {
+		errs = append(errs, fmt.Errorf("timeouts.attempt: must be positive, got %s", st.timeout))
 	}
-	if o.AckBudget <= 0 {
-		errs = append(errs, fmt.Errorf("ack_budget: must be positive, got %s", o.AckBudget))
+	if st.ackBudget <= 0 {
+		errs = append(errs, fmt.Errorf("timeouts.ack_budget: must be positive, got %s", st.ackBudget))
 	}
-	if o.Shard != (Shard{}) && (o.Shard.N < 1 || o.Shard.I < 0 || o.Shard.I >= o.Shard.N) {
-		errs = append(errs, fmt.Errorf("shard: %d/%d is not i/n with 0 ≤ i < n", o.Shard.I, o.Shard.N))
+	if o.Shard != (Shard{}) && !o.Shard.valid() {
+		errs = append(errs, fmt.Errorf("shard: %s is not i/n with 0 ≤ i < n", o.Shard))
 	}
 	if o.Shard.N == 0 {
 		o.Shard = Shard{I: 0, N: 1}
@@ -162,8 +155,15 @@ func (o Options) normalize(cfg harness.Config) (Options, error) {
 	if o.Rate < 0 || math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) {
 		errs = append(errs, fmt.Errorf("rate: %g is not a finite rate ≥ 0", o.Rate))
 	}
-	return o, errors.Join(errs...)
+	st.Options = o
+	return st, errors.Join(errs...)
 }
+
+// ErrNotLoopback is wrapped by New and Validate when the target is not on
+// this machine and the Config does not allow remote load: runs are
+// bounded either way, but pointing a load generator at someone else's
+// host must be a deliberate choice.
+var ErrNotLoopback = errors.New("not loopback")
 
 // checkTarget accepts an http(s) URL on loopback, or anywhere when allowed.
 // Names other than localhost are not resolved: a name that resolves to
@@ -179,7 +179,7 @@ func checkTarget(raw string, allowAny bool) error {
 	if allowAny || IsLoopback(raw) {
 		return nil
 	}
-	return fmt.Errorf("host %q is not loopback; load runs only against loopback unless --allow-remote-load is given", u.Hostname())
+	return fmt.Errorf("host %q is %w", u.Hostname(), ErrNotLoopback)
 }
 
 // IsLoopback reports whether a target URL names this machine (localhost
@@ -197,24 +197,18 @@ func IsLoopback(raw string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// attackName is the vegeta attack name of a shard, distinct per shard so
-// that merged result files plot.
-func (o Options) attackName() string {
-	if o.Shard.N <= 1 {
-		return "hookproof"
-	}
-	return fmt.Sprintf("hookproof-shard-%d-of-%d", o.Shard.I, o.Shard.N)
-}
+// attackName is the vegeta attack name of the run's shard.
+func (o settings) attackName() string { return o.Shard.AttackName() }
 
 // workers returns the initial and maximum vegeta workers and the connection
 // bound for a pacer whose peak rate is peak (0 = maximum rate).
-func (o Options) workers(peak float64) (initial, maxW uint64, conns int) {
+func (o settings) workers(peak float64) (initial, maxW uint64, conns int) {
 	maxW = uint64(o.MaxWorkers)
 	if maxW == 0 {
 		if peak == 0 {
 			maxW = DefaultClosedLoopWorkers
 		} else {
-			need := math.Ceil(peak * o.AckBudget.Seconds())
+			need := math.Ceil(peak * o.ackBudget.Seconds())
 			maxW = uint64(min(max(need, MinWorkers), MaxDefaultWorkers))
 		}
 	}

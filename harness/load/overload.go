@@ -88,7 +88,7 @@ func (c *reconciler) onFail(f Failure) {
 		return
 	}
 	c.seen[f.EventID] = true
-	if judge(&c.policy, f.Status) != verdictRetryable || f.EventID == "" {
+	if c.policy.Judge(f.Status) != harness.Retry || f.EventID == "" {
 		c.lose(LostEvent{EventID: f.EventID, Status: f.Status, ErrorClass: string(harness.ClassifyError(f.Err))})
 		return
 	}

@@ -1,17 +1,18 @@
-package scenarios
+package load
 
 import (
 	"math"
 
-	"github.com/hookproof/hookproof/harness/load"
 	"github.com/hookproof/hookproof/reports"
 )
 
-// LoadSection converts the engine's summary to report.json's load part,
-// for certify's report and hookproof load's alike. The section's main
+// Section is report.json's load part for the run, for certify's report,
+// hookproof load's and a merge of shard results alike. The section's main
 // latency is the one measured from the scheduled send, so a receiver that
-// makes the generator fall behind shows it.
-func LoadSection(s *load.Summary) *reports.LoadSection {
+// makes the generator fall behind shows it. The section type belongs to
+// reports (it is report data, and reports does not import the engine); the
+// engine fills it because only the engine knows its own summary.
+func (s *Summary) Section() *reports.LoadSection {
 	sec := &reports.LoadSection{
 		RequestedRate: s.RequestedRate, SentRate: s.SentRate, Throughput: s.Throughput, Requests: s.Requests,
 		SuccessRatio: s.SuccessRatio, LatencyMS: latencyOf(s.ResponseLatencyMS), StatusCodes: s.StatusCodes,
@@ -43,6 +44,6 @@ func LoadSection(s *load.Summary) *reports.LoadSection {
 	return sec
 }
 
-func latencyOf(q load.Quantiles) reports.LatencyMS {
+func latencyOf(q Quantiles) reports.LatencyMS {
 	return reports.LatencyMS{P50: q.P50, P90: q.P90, P95: q.P95, P99: q.P99, P999: q.P999, Max: q.Max}
 }

@@ -1,0 +1,30 @@
+package harness
+
+import "net/http"
+
+// NewProbe opens the effects probe e names: an effects URL read with
+// client (and, when e.Auth is set, the delivery credentials of auth), a
+// file the receiver appends event_ids to, or a PostgreSQL query. The probe
+// is nil when e names none: idempotency is then unverified. close releases
+// what the probe holds (the SQL pool); it is never nil. When e names
+// several, the URL wins, then the file.
+func NewProbe(e EffectsConfig, client *http.Client, auth Authorizer) (p Probe, close func() error, err error) {
+	none := func() error { return nil }
+	switch {
+	case e.URL != "":
+		hp := &HTTPProbe{URL: e.URL, Client: client}
+		if e.Auth {
+			hp.Authorizer = auth
+		}
+		return hp, none, nil
+	case e.File != "":
+		return &FileProbe{Path: e.File}, none, nil
+	case e.SQL.IsSet():
+		sp, err := NewSQLProbe(e.SQL, e.Query)
+		if err != nil {
+			return nil, none, err
+		}
+		return sp, sp.Close, nil
+	}
+	return nil, none, nil
+}
