@@ -262,8 +262,9 @@ func (g *Generator) clientID() string {
 }
 
 // appendCore writes the identifying core that case events very likely share
-// (riskos-webhooks.md §2.6): id, eval_id, workflow, environment_name, each
-// inferred field present most of the time.
+// (RiskOS publishes no schema for case event data, so all but eval_id is
+// inferred): id, eval_id, workflow, environment_name, each inferred field
+// present most of the time.
 func (g *Generator) appendCore(o *objw) {
 	if g.chance(90) {
 		o.str("id", g.clientID())
@@ -323,7 +324,7 @@ func (g *Generator) appendFailed(b []byte, at stamp) []byte {
 }
 
 func (g *Generator) appendDecisionUpdate(b []byte, at stamp) []byte {
-	// The event may equally carry the whole evaluation (§2.7).
+	// The event may equally carry the whole evaluation.
 	if g.chance(20) {
 		return g.appendEvaluation(b, evalManual, at, g.pick(reviewers))
 	}
@@ -399,7 +400,7 @@ func (g *Generator) appendCaseStatus(b []byte) []byte {
 func (g *Generator) appendCaseNotes(b []byte) []byte {
 	o := objw{b: append(b, '{')}
 	g.appendCore(&o)
-	// DocV progress notes are written by the "Webhook" reviewer (§2.8).
+	// DocV progress notes are written by the "Webhook" reviewer.
 	if g.chance(60) {
 		o.str("notes", g.pick(docvNotes))
 		o.str("reviewer_id", "Webhook")

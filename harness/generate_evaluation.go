@@ -12,8 +12,8 @@ const (
 	evalManual                    // decision_update carrying the whole evaluation
 )
 
-// appendEvaluation writes the Evaluation API response shape of
-// riskos-webhooks.md §2.1, in the key order of a real Sandbox response.
+// appendEvaluation writes the Evaluation API response shape that RiskOS
+// evaluation events carry, in the key order of a real Sandbox response.
 // reviewer, when set, adds reviewer_id (the decision_update variant).
 func (g *Generator) appendEvaluation(b []byte, k evalKind, at stamp, reviewer string) []byte {
 	o := objw{b: append(b, '{')}
@@ -104,7 +104,7 @@ func (g *Generator) appendEvaluation(b []byte, k evalKind, at stamp, reviewer st
 
 // outcome draws decision, case status and eval_status consistent with the
 // event kind: a completed evaluation is mostly CLOSED with a final decision,
-// a paused one is REVIEW and ON_HOLD (§2.2, §2.3).
+// a paused one is REVIEW and ON_HOLD.
 func (g *Generator) outcome(k evalKind, workflow string) (decision, status, evalStatus string) {
 	switch k {
 	case evalPaused:

@@ -1,7 +1,8 @@
 package harness
 
-// The vocabulary generated events draw from. Values marked documented in
-// riskos-webhooks.md are used as-is; the rest are plausible stand-ins.
+// The vocabulary generated events draw from. Values marked documented are
+// used as the RiskOS documentation gives them; the rest are plausible
+// stand-ins.
 
 type workflow struct {
 	name     string
@@ -22,7 +23,7 @@ var (
 	environments = []string{"Sandbox", "Production"}
 	evalSources  = []string{"API", "Dashboard"}
 	// decisionsFinal is weighted towards the schema's defaults; the rest are
-	// documented custom or conflicting vocabularies (§4 item 5).
+	// documented custom or conflicting vocabularies.
 	decisionsFinal = []string{
 		"ACCEPT", "ACCEPT", "ACCEPT", "ACCEPT", "ACCEPT", "ACCEPT",
 		"REJECT", "REJECT", "REJECT", "REVIEW", "REVIEW",
@@ -69,7 +70,7 @@ var (
 		"Escalated to L2\tpriority",
 		"Überprüfung abgeschlossen ✓",
 	}
-	// docvNotes are the DocV capture milestones (§2.8): the first four are
+	// docvNotes are the DocV capture milestones: the first four are
 	// documented, the others inferred from the legacy DocV events.
 	docvNotes = []string{
 		"Process Initiated", "Capture App Opened", "Document Front Uploaded", "Document Back Uploaded",

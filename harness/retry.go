@@ -8,7 +8,8 @@ import (
 )
 
 // RetryPolicy is how RiskOS redelivers an event that was not acknowledged.
-// The default is design.md's reading of the RiskOS page: an initial delivery
+// The default is hookproof's reading of the RiskOS webhook documentation
+// (which leaves the base interval open): an initial delivery
 // plus up to 10 retries, only on 408, 409, 423, 429, 502, 503, 504 (and
 // network errors), retry k waiting min(Base·2^(k-1), Max): 2, 4, 8, 16, 32,
 // 60, 60, 60, 60, 60 s, 362 s in all.

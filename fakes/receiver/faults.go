@@ -128,8 +128,9 @@ func LookupFault(f Fault) (FaultInfo, bool) {
 	return FaultInfo{}, false
 }
 
-// knownEventTypes is every event_type name Socure documents on any page
-// (riskos-webhooks.md §1.1 A, B and C), so that reject-unknown-type rejects
+// knownEventTypes is every event_type name Socure documents on any page (the
+// event reference, the watchlist pages and the webhook configuration
+// reference, which disagree), so that reject-unknown-type rejects
 // only names nobody documented. The compliant receiver does not use it.
 var knownEventTypes = map[string]bool{
 	"evaluation_completed": true, "evaluation_paused": true, "evaluation_resumed": true,

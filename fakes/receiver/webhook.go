@@ -21,9 +21,9 @@ type ackBody struct {
 	EventID string `json:"event_id"`
 }
 
-// serveWebhook runs the checks in the order receiver-checks.md implies:
+// serveWebhook runs the checks in the order a careful receiver does:
 // method (405 reveals nothing), then authentication before the body is
-// read (S-12: unauthenticated input is never parsed), then Content-Type,
+// read (unauthenticated input is never parsed), then Content-Type,
 // size, syntax, envelope, and only then deduplication and queueing.
 func (rx *Receiver) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
