@@ -65,7 +65,7 @@ func newTestIssuer(t testing.TB, clock *fakeClock, mod func(*ServerOptions)) *Se
 	}
 	iss, err := NewServer(opts)
 	if err != nil {
-		t.Fatalf("NewIssuer: %v", err)
+		t.Fatalf("NewServer: %v", err)
 	}
 	t.Cleanup(iss.Close)
 	return iss

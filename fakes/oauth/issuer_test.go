@@ -19,7 +19,7 @@ import (
 	"github.com/hookproof/hookproof/harness"
 )
 
-func TestIssuerOptionsValidation(t *testing.T) {
+func TestServerOptionsValidation(t *testing.T) {
 	small, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
 		t.Fatal(err)

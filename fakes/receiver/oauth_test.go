@@ -20,7 +20,7 @@ func TestRealIssuerTokensAreAcceptedAndBadOnesRefused(t *testing.T) {
 	t.Parallel()
 	iss, err := oauth.NewServer(oauth.ServerOptions{Clients: map[string]harness.Secret{"riskos": "issuer-secret"}})
 	if err != nil {
-		t.Fatalf("NewIssuer: %v", err)
+		t.Fatalf("oauth NewServer: %v", err)
 	}
 	t.Cleanup(iss.Close)
 	v := oauth.NewVerifier(oauth.VerifierOptions{Issuer: iss.URL, AllowedClients: []string{"riskos"}})
