@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hookproof/hookproof/internal/lifecycletest"
 )
 
 const validEvent = `{"event_id":"3b31289c-2d4a-4107-80bc-dda63031d5a0","event_type":"evaluation_completed","event_at":"2025-07-17T01:20:01Z","data":{}}`
@@ -119,28 +120,10 @@ func TestStartListensOnAddr(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if s.URL != "" {
-		t.Errorf("URL before Start = %q; want empty", s.URL)
-	}
-	taken, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer taken.Close()
-	s.Addr = taken.Addr().String()
-	if err := s.Start(); err == nil || !strings.Contains(err.Error(), s.Addr) {
-		t.Fatalf("Start on a taken Addr = %v; want an error naming %s", err, s.Addr)
-	}
-	s.Addr = "127.0.0.1:0"
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(s.URL, "http://127.0.0.1:") || strings.HasSuffix(s.URL, ":0") {
-		t.Errorf("URL = %q; want the bound address", s.URL)
-	}
-	if err := s.Start(); err == nil {
-		t.Error("second Start succeeded; want an error")
-	}
+	lifecycletest.Check(t, lifecycletest.Server{
+		Start: func(addr string) error { s.Addr = addr; return s.Start() },
+		URL:   func() string { return s.URL },
+	})
 }
 
 type zeros struct{}

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/hookproof/hookproof/harness"
+	"github.com/hookproof/hookproof/internal/lifecycletest"
 )
 
 func TestServerOptionsValidation(t *testing.T) {
@@ -172,5 +173,25 @@ func TestMintRefusesBadInput(t *testing.T) {
 	}
 	if _, err := iss.RotateKey(key(t, 0)); err == nil {
 		t.Error("RotateKey(current key) = nil error; want already published")
+	}
+}
+
+func TestStartListensOnAddrAndSetsURL(t *testing.T) {
+	t.Parallel()
+	iss, err := NewUnstartedServer(ServerOptions{Clients: map[string]harness.Secret{testClient: testSecret}, Key: key(t, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	lifecycletest.Check(t, lifecycletest.Server{
+		Start: func(addr string) error { iss.Addr = addr; return iss.Start() },
+		URL:   func() string { return iss.URL },
+	})
+	if iss.TokenURL() != iss.URL+TokenPath {
+		t.Errorf("TokenURL = %s; want URL+%s", iss.TokenURL(), TokenPath)
+	}
+	r := postToken(t, iss, url.Values{"grant_type": {"client_credentials"}}, testClient, testSecret)
+	if r.status != http.StatusOK {
+		t.Errorf("token request to the started server = %d; want 200", r.status)
 	}
 }

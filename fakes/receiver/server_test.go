@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hookproof/hookproof/harness"
+	"github.com/hookproof/hookproof/internal/lifecycletest"
 )
 
 // selfSigned returns a loopback certificate and a pool that trusts it.
@@ -90,30 +91,12 @@ func TestStartListensOnAddrAndSetsURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	if s.URL != "" {
-		t.Errorf("URL before Start = %q; want empty (nothing listens yet)", s.URL)
-	}
-	taken, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer taken.Close()
-	s.Addr = taken.Addr().String()
-	if err := s.Start(); err == nil || !strings.Contains(err.Error(), s.Addr) {
-		t.Fatalf("Start on a taken Addr = %v; want an error naming %s", err, s.Addr)
-	}
-	s.Addr = ""
-	if err := s.Start(); err != nil {
-		t.Fatalf("Start on the default Addr: %v", err)
-	}
-	if !strings.HasPrefix(s.URL, "http://127.0.0.1:") || strings.HasSuffix(s.URL, "/") || strings.HasSuffix(s.URL, ":0") {
-		t.Errorf("URL = %q; want http://127.0.0.1:PORT, the bound port", s.URL)
-	}
+	lifecycletest.Check(t, lifecycletest.Server{
+		Start: func(addr string) error { s.Addr = addr; return s.Start() },
+		URL:   func() string { return s.URL },
+	})
 	if r := deliver(t, s, validEvent(newID())); r.status != http.StatusOK {
 		t.Errorf("delivery to URL = %d; want 200", r.status)
-	}
-	if err := s.Start(); err == nil {
-		t.Error("second Start succeeded; want an error")
 	}
 }
 
