@@ -16,11 +16,12 @@ const (
 	CategoryCaseManagement = "Case Management"
 )
 
-// eventTypes is the current RiskOS event list (riskos-webhooks.md §1.1 A), in
-// documentation order. The conflicting names of the configuration reference
-// (§1.1 C) and the watchlist product events (§1.1 B) are deliberately absent:
-// no example or main reference page uses them, so they are treated as unknown
-// types and validated against the envelope only.
+// eventTypes is the current RiskOS event list (the webhook events quick
+// reference), in documentation order. The conflicting names of the webhook
+// configuration reference (evaluation_resumed, case_decision_changed, ...)
+// and the watchlist product events are deliberately absent: no example or
+// main reference page uses them, so they are treated as unknown types and
+// validated against the envelope only.
 var eventTypes = [...]EventType{
 	{"evaluation_completed", CategoryEvaluation, "Evaluation processing completed."},
 	{"evaluation_paused", CategoryEvaluation, "Evaluation processing paused."},

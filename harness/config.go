@@ -128,7 +128,7 @@ type Config struct {
 	LoadDuration time.Duration `yaml:"load_duration" json:"load_duration"`
 }
 
-// DefaultBodyLimit is requirements.md's default size limit (VAL-03).
+// DefaultBodyLimit is the default size limit of VAL-03 (docs/requirements.md).
 const DefaultBodyLimit = 1 << 20
 
 // DefaultRequiredRate is LOAD-01's rate in events/s unless configured.

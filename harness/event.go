@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"time"
-	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -147,311 +148,38 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// maxJSONDepth bounds nesting like encoding/json does, so hostile bodies
-// cannot exhaust the stack.
-const maxJSONDepth = 10000
-
-// parseJSON decodes one JSON document into the generic form the schema
-// validator walks (map[string]any, []any, string, json.Number, bool, nil),
-// with the same results as encoding/json with UseNumber: duplicate keys keep
-// the last value, invalid UTF-8 and lone surrogates become U+FFFD. It exists
-// because encoding/json's scanner made decoding the dominant cost of
-// validating events, several times over under the race detector. Errors give
-// the byte offset.
+// parseJSON decodes exactly one JSON document into the generic form the
+// schema validator walks (map[string]any, []any, string, json.Number, bool,
+// nil). Its callers (capture, replay, tests) validate a few events at a
+// time, so the standard decoder's cost does not matter. Errors give the byte
+// offset of the first byte that cannot be valid JSON.
 func parseJSON(b []byte) (any, error) {
-	p := jsonParser{b: b}
-	p.space()
-	if p.i == len(b) {
-		return nil, p.fail("empty body")
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &se):
+			// Offset counts the bytes read, the offending one included.
+			return nil, malformedJSON(se.Offset-1, err.Error())
+		case errors.Is(err, io.EOF) && len(bytes.TrimLeft(b, jsonSpace)) == 0:
+			return nil, malformedJSON(int64(len(b)), "empty body")
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, malformedJSON(int64(len(b)), "unexpected end of input")
+		default:
+			return nil, malformedJSON(dec.InputOffset(), err.Error())
+		}
 	}
-	v, err := p.value(0)
-	if err != nil {
-		return nil, err
-	}
-	p.space()
-	if p.i != len(b) {
-		return nil, p.fail("data after the top-level value")
+	end := dec.InputOffset()
+	if rest := bytes.TrimLeft(b[end:], jsonSpace); len(rest) > 0 {
+		return nil, malformedJSON(int64(len(b)-len(rest)), "data after the top-level value")
 	}
 	return v, nil
 }
 
-type jsonParser struct {
-	b []byte
-	i int
-}
+const jsonSpace = " \t\r\n"
 
-func (p *jsonParser) fail(what string) error {
-	return fmt.Errorf("malformed JSON at byte offset %d: %s", p.i, what)
-}
-
-func (p *jsonParser) space() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\r', '\n':
-			p.i++
-		default:
-			return
-		}
-	}
-}
-
-func (p *jsonParser) value(depth int) (any, error) {
-	if depth > maxJSONDepth {
-		return nil, p.fail("nesting too deep")
-	}
-	if p.i >= len(p.b) {
-		return nil, p.fail("unexpected end of input")
-	}
-	switch c := p.b[p.i]; {
-	case c == '{':
-		return p.object(depth)
-	case c == '[':
-		return p.array(depth)
-	case c == '"':
-		return p.str()
-	case c == '-' || c >= '0' && c <= '9':
-		return p.number()
-	case c == 't':
-		return true, p.literal("true")
-	case c == 'f':
-		return false, p.literal("false")
-	case c == 'n':
-		return nil, p.literal("null")
-	default:
-		return nil, p.fail(fmt.Sprintf("invalid character %q looking for a value", c))
-	}
-}
-
-func (p *jsonParser) literal(lit string) error {
-	if !bytes.HasPrefix(p.b[p.i:], []byte(lit)) {
-		return p.fail("invalid literal, want " + lit)
-	}
-	p.i += len(lit)
-	return nil
-}
-
-func (p *jsonParser) object(depth int) (any, error) {
-	p.i++ // {
-	m := map[string]any{}
-	p.space()
-	if p.i < len(p.b) && p.b[p.i] == '}' {
-		p.i++
-		return m, nil
-	}
-	for {
-		p.space()
-		if p.i >= len(p.b) || p.b[p.i] != '"' {
-			return nil, p.fail("want a string object key")
-		}
-		k, err := p.str()
-		if err != nil {
-			return nil, err
-		}
-		p.space()
-		if p.i >= len(p.b) || p.b[p.i] != ':' {
-			return nil, p.fail("want ':' after object key")
-		}
-		p.i++
-		p.space()
-		v, err := p.value(depth + 1)
-		if err != nil {
-			return nil, err
-		}
-		m[k] = v
-		p.space()
-		if p.i >= len(p.b) {
-			return nil, p.fail("unexpected end of input in object")
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			return m, nil
-		default:
-			return nil, p.fail("want ',' or '}' in object")
-		}
-	}
-}
-
-func (p *jsonParser) array(depth int) (any, error) {
-	p.i++ // [
-	a := []any{}
-	p.space()
-	if p.i < len(p.b) && p.b[p.i] == ']' {
-		p.i++
-		return a, nil
-	}
-	for {
-		p.space()
-		v, err := p.value(depth + 1)
-		if err != nil {
-			return nil, err
-		}
-		a = append(a, v)
-		p.space()
-		if p.i >= len(p.b) {
-			return nil, p.fail("unexpected end of input in array")
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			return a, nil
-		default:
-			return nil, p.fail("want ',' or ']' in array")
-		}
-	}
-}
-
-func (p *jsonParser) number() (any, error) {
-	start := p.i
-	digits := func() int {
-		n := 0
-		for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
-			p.i++
-			n++
-		}
-		return n
-	}
-	if p.b[p.i] == '-' {
-		p.i++
-	}
-	if p.i < len(p.b) && p.b[p.i] == '0' {
-		p.i++
-	} else if digits() == 0 {
-		return nil, p.fail("invalid number")
-	}
-	if p.i < len(p.b) && p.b[p.i] == '.' {
-		p.i++
-		if digits() == 0 {
-			return nil, p.fail("invalid number: no digits after '.'")
-		}
-	}
-	if p.i < len(p.b) && (p.b[p.i] == 'e' || p.b[p.i] == 'E') {
-		p.i++
-		if p.i < len(p.b) && (p.b[p.i] == '+' || p.b[p.i] == '-') {
-			p.i++
-		}
-		if digits() == 0 {
-			return nil, p.fail("invalid number: no digits in exponent")
-		}
-	}
-	return json.Number(p.b[start:p.i]), nil
-}
-
-// str parses a string at p.i (which holds the opening quote).
-func (p *jsonParser) str() (string, error) {
-	p.i++
-	start := p.i
-	// Fast path: plain ASCII or valid UTF-8 without escapes is copied as is.
-	ascii := true
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		switch {
-		case c == '"':
-			s := p.b[start:p.i]
-			if ascii || utf8.Valid(s) {
-				p.i++
-				return string(s), nil
-			}
-			return p.slowStr(start)
-		case c == '\\':
-			return p.slowStr(start)
-		case c < 0x20:
-			return "", p.fail("control character in string")
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-		p.i++
-	}
-	return "", p.fail("unterminated string")
-}
-
-// slowStr decodes escapes and repairs invalid UTF-8 the way encoding/json does.
-func (p *jsonParser) slowStr(start int) (string, error) {
-	p.i = start
-	out := make([]byte, 0, 64)
-	for p.i < len(p.b) {
-		c := p.b[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			return string(out), nil
-		case c < 0x20:
-			return "", p.fail("control character in string")
-		case c == '\\':
-			if p.i+1 >= len(p.b) {
-				return "", p.fail("unterminated string")
-			}
-			e := p.b[p.i+1]
-			p.i += 2
-			switch e {
-			case '"', '\\', '/':
-				out = append(out, e)
-			case 'b':
-				out = append(out, '\b')
-			case 'f':
-				out = append(out, '\f')
-			case 'n':
-				out = append(out, '\n')
-			case 'r':
-				out = append(out, '\r')
-			case 't':
-				out = append(out, '\t')
-			case 'u':
-				r := p.hex4(p.i)
-				if r < 0 {
-					return "", p.fail("invalid \\u escape")
-				}
-				p.i += 4
-				if utf16.IsSurrogate(r) {
-					r2 := rune(-1)
-					if p.i+1 < len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
-						r2 = p.hex4(p.i + 2)
-					}
-					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-						p.i += 6
-						r = d
-					} else {
-						r = utf8.RuneError
-					}
-				}
-				out = utf8.AppendRune(out, r)
-			default:
-				return "", p.fail(fmt.Sprintf("invalid escape %q", e))
-			}
-		case c < utf8.RuneSelf:
-			out = append(out, c)
-			p.i++
-		default:
-			r, size := utf8.DecodeRune(p.b[p.i:])
-			out = utf8.AppendRune(out, r) // RuneError for an invalid byte
-			p.i += size
-		}
-	}
-	return "", p.fail("unterminated string")
-}
-
-// hex4 reads four hex digits at i, or returns -1.
-func (p *jsonParser) hex4(i int) rune {
-	if i+4 > len(p.b) {
-		return -1
-	}
-	var r rune
-	for _, c := range p.b[i : i+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return -1
-		}
-		r = r<<4 | rune(c)
-	}
-	return r
+func malformedJSON(offset int64, what string) error {
+	return fmt.Errorf("malformed JSON at byte offset %d: %s", offset, what)
 }

@@ -30,7 +30,8 @@ var ErrProbe = errors.New("harness: effects probe")
 const maxProbeBody = 64 << 10
 
 // HTTPProbe asks GET URL?event_id=ID and expects
-// 200 {"event_id":"ID","count":N} (design.md).
+// 200 {"event_id":"ID","count":N}, N being how many times the receiver
+// processed that event (the effects probe contract of --effects-url).
 type HTTPProbe struct {
 	URL    string
 	Client *http.Client

@@ -184,11 +184,11 @@ func TestValidateEventMalformedJSON(t *testing.T) {
 		{`{"event_id":`, "byte offset 12"},
 		{`{"event_id":"a"} trailing`, "byte offset 17"},
 		{`{"event_id" "a"}`, "byte offset 12"},
-		{`{"event_id":tru}`, "byte offset 12"},
+		{`{"event_id":tru}`, "byte offset 15"}, // the byte that breaks the literal
 		{`{"a":[1,]}`, "byte offset 8"},
 		{"{\"a\":\"tab\there\"}", "byte offset 9"},
 		{`{"a":01}`, "byte offset 6"},
-		{`{"a":"\x"}`, "byte offset 8"},
+		{`{"a":"\x"}`, "byte offset 7"},
 	} {
 		err := ValidateEvent([]byte(tc.body))
 		var se *SchemaError

@@ -28,7 +28,7 @@ type Inputs struct {
 	Probe harness.Probe
 	// Issuer is set when hookproof issues the OAuth2 tokens itself (--demo):
 	// AUTH-05 then also sends expired, wrong-audience and unknown-key tokens.
-	Issuer *oauth.Issuer
+	Issuer *oauth.Server
 	// Restart restarts the receiver (--restart-command); nil skips IDEM-05.
 	Restart func(ctx context.Context) error
 }

@@ -20,7 +20,7 @@ import (
 // effects endpoint, started in-process and closed after the run.
 type demo struct {
 	srv    *receiver.Server
-	issuer *oauth.Issuer
+	issuer *oauth.Server
 }
 
 // startDemo starts the demo for cfg's auth (default: Bearer with a generated
@@ -59,13 +59,13 @@ func startDemo(cfg *harness.Config, authGiven bool, faults []receiver.Fault, sta
 		if !a.OAuth2.ClientSecret.IsSet() {
 			a.OAuth2.ClientSecret = harness.Secret(uuid.NewString())
 		}
-		iss, err := oauth.NewIssuer(oauth.IssuerOptions{Clients: map[string]harness.Secret{a.OAuth2.ClientID: a.OAuth2.ClientSecret}})
+		iss, err := oauth.NewServer(oauth.ServerOptions{Clients: map[string]harness.Secret{a.OAuth2.ClientID: a.OAuth2.ClientSecret}})
 		if err != nil {
 			return nil, fmt.Errorf("starting the demo OAuth2 issuer: %w", err)
 		}
 		d.issuer = iss
 		a.OAuth2.TokenURL = iss.TokenURL()
-		v := oauth.NewVerifier(oauth.VerifierOptions{JWKSURL: iss.JWKSURL(), Issuer: iss.URL(), Audience: iss.Audience(),
+		v := oauth.NewVerifier(oauth.VerifierOptions{JWKSURL: iss.JWKSURL(), Issuer: iss.URL, Audience: iss.Audience(),
 			AllowedClients: []string{a.OAuth2.ClientID}, Client: iss.Client()})
 		opts.Verifier = receiver.TokenVerifierFunc(func(ctx context.Context, tok string) error {
 			_, err := v.Verify(ctx, tok)
@@ -95,8 +95,11 @@ func startDemo(cfg *harness.Config, authGiven bool, faults []receiver.Fault, sta
 		d.Close()
 		return nil, fmt.Errorf("starting the demo receiver: %w", err)
 	}
-	srv.StartTLS(leaf)
 	d.srv = srv
+	if err := srv.StartTLS(leaf); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("starting the demo receiver: %w", err)
+	}
 	cfg.Target = srv.WebhookURL()
 	cfg.Effects.URL = srv.EffectsURL()
 	return d, nil

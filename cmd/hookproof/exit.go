@@ -5,7 +5,8 @@ import (
 	"errors"
 )
 
-// Exit codes, per design.md: scripts depend on them.
+// Exit codes: scripts depend on them, so they never change meaning (README
+// documents them).
 const (
 	exitOK          = 0
 	exitFailed      = 1 // a MUST requirement failed

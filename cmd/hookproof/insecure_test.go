@@ -18,20 +18,24 @@ import (
 // over HTTPS with certificates nobody trusts. Without it, the token fetch
 // alone is enough to stop the run.
 func TestInsecureSkipVerifyAppliesEverywhere(t *testing.T) {
-	issuer, err := oauth.NewUnstartedIssuer(oauth.IssuerOptions{Clients: map[string]harness.Secret{"riskos": "cs-untrusted-1"}})
+	issuer, err := oauth.NewUnstartedServer(oauth.ServerOptions{Clients: map[string]harness.Secret{"riskos": "cs-untrusted-1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer.StartTLS()
 	t.Cleanup(issuer.Close)
-	v := oauth.NewVerifier(oauth.VerifierOptions{JWKSURL: issuer.JWKSURL(), Issuer: issuer.URL(), Audience: issuer.Audience(), Client: issuer.Client()})
+	if err := issuer.StartTLS(); err != nil {
+		t.Fatal(err)
+	}
+	v := oauth.NewVerifier(oauth.VerifierOptions{JWKSURL: issuer.JWKSURL(), Issuer: issuer.URL, Audience: issuer.Audience(), Client: issuer.Client()})
 	_, leaf, _ := testCA(t) // its CA file is never passed: nothing trusts it
 	srv, err := receiver.NewUnstartedServer(receiver.Options{Auth: harness.AuthConfig{Type: harness.AuthOAuth2}, Verifier: receiver.VerifierOf(v)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.StartTLS(leaf)
 	t.Cleanup(srv.Close)
+	if err := srv.StartTLS(leaf); err != nil {
+		t.Fatal(err)
+	}
 
 	certify := func(t *testing.T, extra ...string) (*reports.Report, string, int) {
 		dir := t.TempDir()

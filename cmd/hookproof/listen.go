@@ -47,24 +47,26 @@ func runListen(ctx context.Context, addr, save string, stdout, stderr io.Writer)
 		saveFile = f
 	}
 	var mu sync.Mutex // one capture's lines stay together
-	h := &capture.Handler{OnCapture: func(c capture.Capture) {
+	srv, err := capture.NewUnstartedServer(capture.Options{OnCapture: func(c capture.Capture) {
 		mu.Lock()
 		defer mu.Unlock()
 		printCapture(stdout, c)
 		if saveFile != nil && c.Invalid == nil {
 			saveFile.Write(append(compactJSON(c.Body), '\n'))
 		}
-	}}
-	srv, err := capture.Listen(addr, h)
+	}})
 	if err != nil {
+		return err
+	}
+	srv.Addr = addr
+	if err := srv.Start(); err != nil {
 		return usageErr(fmt.Errorf("--listen: %w", err))
 	}
+	// Printed once bound, so --listen 127.0.0.1:0 says which port it got.
 	fmt.Fprintf(stderr, "hookproof listen: capturing on %s (Ctrl-C to stop)\n", srv.URL)
 	<-ctx.Done()
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(shutdown)
-	n := len(h.Captures())
+	srv.Close() // waits for in-flight deliveries, a few seconds at most
+	n := len(srv.Captures())
 	fmt.Fprintf(stderr, "hookproof listen: %d deliveries captured\n", n)
 	return nil
 }

@@ -124,16 +124,24 @@ and secret is started beside it and its token URL printed.`,
 			}
 			defer stop()
 		}
-		scheme := "http"
-		if cert != nil {
-			scheme = "https"
+		srv, err := receiver.NewUnstartedServer(opts)
+		if err != nil {
+			return usageErr(err)
 		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "hookproof receiver: webhook at %s://%s%s, effects at %s (auth %s, faults %v)\n",
-			scheme, addr, opts.Path, receiver.EffectsPath, cfg.Auth.Type, faultNames)
-		err := receiver.ListenAndServe(ctx, addr, opts, cert)
-		if err != nil && !errors.Is(err, context.Canceled) {
+		defer srv.Close() // waits for in-flight deliveries, drains the queue, syncs the state file
+		srv.Addr = addr
+		if cert != nil {
+			err = srv.StartTLS(*cert)
+		} else {
+			err = srv.Start()
+		}
+		if err != nil {
 			return fmt.Errorf("--listen %s: %w", addr, err)
 		}
+		// Printed once bound, so --listen 127.0.0.1:0 says which port it got.
+		fmt.Fprintf(cmd.ErrOrStderr(), "hookproof receiver: webhook at %s, effects at %s (auth %s, faults %v)\n",
+			srv.WebhookURL(), srv.EffectsURL(), cfg.Auth.Type, faultNames)
+		<-ctx.Done()
 		return nil
 	}
 	return cmd
@@ -160,11 +168,11 @@ func oauthVerifier(ctx context.Context, opts *receiver.Options, a harness.AuthCo
 	vo := oauth.VerifierOptions{JWKSURL: jwksURL, Issuer: iss, Audience: aud}
 	stop := func() {}
 	if jwksURL == "" {
-		issuer, err := oauth.NewIssuer(oauth.IssuerOptions{Clients: map[string]harness.Secret{a.OAuth2.ClientID: a.OAuth2.ClientSecret}, Audience: aud})
+		issuer, err := oauth.NewServer(oauth.ServerOptions{Clients: map[string]harness.Secret{a.OAuth2.ClientID: a.OAuth2.ClientSecret}, Audience: aud})
 		if err != nil {
 			return nil, fmt.Errorf("starting the built-in OAuth2 issuer: %w", err)
 		}
-		vo = oauth.VerifierOptions{JWKSURL: issuer.JWKSURL(), Issuer: issuer.URL(), Audience: issuer.Audience(),
+		vo = oauth.VerifierOptions{JWKSURL: issuer.JWKSURL(), Issuer: issuer.URL, Audience: issuer.Audience(),
 			AllowedClients: []string{a.OAuth2.ClientID}, Client: issuer.Client()}
 		stop = issuer.Close
 		fmt.Fprintf(stderr, "hookproof receiver: OAuth2 token URL %s (client %s)\n", issuer.TokenURL(), a.OAuth2.ClientID)

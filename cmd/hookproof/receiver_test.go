@@ -3,68 +3,58 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
-	"net"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hookproof/hookproof/fakes/receiver"
 )
 
-// freeAddr returns a loopback address nothing listens on right now.
-func freeAddr(t *testing.T) string {
+// startReceiverCmd runs `hookproof receiver --listen 127.0.0.1:0` in-process
+// until the test ends. It returns the webhook URL the command printed once
+// it listened, and every stderr line up to that one.
+func startReceiverCmd(t *testing.T, args ...string) (webhookURL string, stderr []string) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
-// startReceiverCmd runs `hookproof receiver` in-process until the test
-// ends and returns its base URL and what it printed on stderr so far.
-func startReceiverCmd(t *testing.T, args ...string) (string, <-chan string) {
-	t.Helper()
-	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		run(ctx, append([]string{"receiver", "--listen", addr}, args...), io.Discard, pw)
-		pw.Close()
+		err := run(ctx, append([]string{"receiver", "--listen", "127.0.0.1:0"}, args...), io.Discard, pw)
+		pw.CloseWithError(fmt.Errorf("receiver command returned: %v", err))
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	// Drain stderr continuously: the pipe is synchronous and the receiver
-	// prints before it listens.
-	lines := make(chan string, 64)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			default: // nobody is waiting for more lines
-			}
-		}
-	}()
-	// Poll until it accepts connections (bounded), rather than sleeping.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
+	webhookAt := regexp.MustCompile(`webhook at (\S+),`)
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		stderr = append(stderr, sc.Text())
+		if m := webhookAt.FindStringSubmatch(sc.Text()); m != nil {
+			webhookURL = m[1]
 			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("receiver never listened on %s: %v", addr, err)
-		}
-		time.Sleep(10 * time.Millisecond) // polling a socket, not synchronising goroutines
 	}
-	return "http://" + addr, lines
+	if webhookURL == "" {
+		t.Fatalf("no webhook URL printed (%v):\n%s", sc.Err(), strings.Join(stderr, "\n"))
+	}
+	// The pipe is synchronous: keep draining it, or the receiver's logging
+	// blocks.
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	return webhookURL, stderr
+}
+
+// The address printed is the one bound: with port 0 it names the port the
+// system chose, and a delivery to it is acknowledged.
+func TestReceiverPrintsTheBoundAddress(t *testing.T) {
+	url, _ := startReceiverCmd(t)
+	if !strings.HasPrefix(url, "http://127.0.0.1:") || strings.Contains(url, "127.0.0.1:0/") {
+		t.Fatalf("printed webhook URL %q; want the bound port on 127.0.0.1", url)
+	}
+	out, errOut, code := cli(t, "send", "--target", url, "--event", "evaluation_completed")
+	if code != exitOK || !strings.Contains(out, "1 acknowledged, 0 lost") {
+		t.Errorf("send to the printed URL: exit %d\n%s%s", code, out, errOut)
+	}
 }
 
 // hookproof send → hookproof receiver, both from the command line, for each auth type.
@@ -80,29 +70,28 @@ func TestSendToReceiverCommand(t *testing.T) {
 		{"oauth2", []string{"--auth", "oauth2", "--oauth2-client-id", "c", "--oauth2-client-secret", "s-123"}, []string{"--auth", "oauth2", "--oauth2-client-id", "c", "--oauth2-client-secret", "s-123"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			base, stderr := startReceiverCmd(t, tc.rx...)
+			url, stderr := startReceiverCmd(t, tc.rx...)
 			tx := tc.tx
 			if tc.name == "oauth2" {
 				// The receiver prints the token URL of the issuer it started.
 				re := regexp.MustCompile(`token URL (\S+)`)
 				var tokenURL string
-				for tokenURL == "" {
-					line, ok := <-stderr
-					if !ok {
-						t.Fatal("no token URL printed")
-					}
+				for _, line := range stderr {
 					if m := re.FindStringSubmatch(line); m != nil {
 						tokenURL = m[1]
 					}
 				}
+				if tokenURL == "" {
+					t.Fatalf("no token URL printed:\n%s", strings.Join(stderr, "\n"))
+				}
 				tx = append(tx, "--oauth2-token-url", tokenURL)
 			}
-			out, errOut, code := cli(t, append([]string{"send", "--target", base + "/webhooks/riskos", "--event", "case_status_updated", "--count", "2"}, tx...)...)
+			out, errOut, code := cli(t, append([]string{"send", "--target", url, "--event", "case_status_updated", "--count", "2"}, tx...)...)
 			if code != exitOK || !strings.Contains(out, "2 acknowledged, 0 lost") {
 				t.Errorf("exit %d\n%s%s", code, out, errOut)
 			}
 			if tc.name != "none" {
-				out, _, code := cli(t, "send", "--target", base+"/webhooks/riskos", "--event", "case_status_updated")
+				out, _, code := cli(t, "send", "--target", url, "--event", "case_status_updated")
 				if code != exitFailed || !strings.Contains(out, " 401 ") {
 					t.Errorf("unauthenticated send: exit %d; want 1 with 401\n%s", code, out)
 				}

@@ -66,7 +66,7 @@ func recordedEvents(t *testing.T, n int) (string, []harness.Event, []string) {
 
 func startCapture(t *testing.T) *capture.Server {
 	t.Helper()
-	srv, err := capture.Listen("127.0.0.1:0", &capture.Handler{})
+	srv, err := capture.NewServer(capture.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

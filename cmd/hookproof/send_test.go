@@ -17,12 +17,12 @@ import (
 
 // send → the reference receiver, over real sockets, for every auth type.
 func TestSendDeliversWithEveryAuthType(t *testing.T) {
-	issuer, err := oauth.NewIssuer(oauth.IssuerOptions{Clients: map[string]harness.Secret{"riskos": "client-secret-1"}})
+	issuer, err := oauth.NewServer(oauth.ServerOptions{Clients: map[string]harness.Secret{"riskos": "client-secret-1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(issuer.Close)
-	v := oauth.NewVerifier(oauth.VerifierOptions{JWKSURL: issuer.JWKSURL(), Issuer: issuer.URL(), Audience: issuer.Audience(), Client: issuer.Client()})
+	v := oauth.NewVerifier(oauth.VerifierOptions{JWKSURL: issuer.JWKSURL(), Issuer: issuer.URL, Audience: issuer.Audience(), Client: issuer.Client()})
 	for _, tc := range []struct {
 		name string
 		auth harness.AuthConfig

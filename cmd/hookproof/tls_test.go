@@ -46,8 +46,10 @@ func tlsReceiver(t *testing.T) (target, caFile string, ca *devca.CA) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.StartTLS(leaf)
 	t.Cleanup(srv.Close)
+	if err := srv.StartTLS(leaf); err != nil {
+		t.Fatal(err)
+	}
 	return srv.WebhookURL(), caFile, ca
 }
 

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -112,38 +113,90 @@ func redactQuery(q map[string][]string) string {
 	return out
 }
 
-// Server is a capture Handler listening on a real socket, with an
-// httptest-style life cycle.
-type Server struct {
-	*Handler
-	URL string
-	srv *http.Server
-	ln  net.Listener
-	wg  sync.WaitGroup
+// Options configures a capture Server.
+type Options struct {
+	// OnCapture, if set, is called once per delivery (see Handler).
+	OnCapture func(Capture)
+	// MaxBody bounds each kept body (DefaultMaxBody when 0).
+	MaxBody int64
 }
 
-// Listen starts a capture server on addr ("127.0.0.1:0" picks a port).
-func Listen(addr string, h *Handler) (*Server, error) {
-	ln, err := net.Listen("tcp", addr)
+// closeTimeout bounds how long Close waits for in-flight deliveries: a
+// sender that never finishes its body must not keep the capture alive.
+const closeTimeout = 5 * time.Second
+
+// Server is a capture Handler on a real socket, with the life cycle of
+// httptest.Server: NewUnstartedServer (set Addr if 127.0.0.1:0 will not
+// do), then Start, which sets URL; Close blocks until in-flight deliveries
+// are done.
+type Server struct {
+	*Handler
+	// Addr is where Start listens (host:port); empty means 127.0.0.1:0.
+	// Set it before Start.
+	Addr string
+	// URL is the base URL, http://host:port without a trailing slash, set
+	// by Start to the address actually bound.
+	URL string
+
+	mu      sync.Mutex
+	srv     *http.Server
+	wg      sync.WaitGroup
+	started bool
+}
+
+// NewServer is NewUnstartedServer then Start on 127.0.0.1, a free port.
+func NewServer(opts Options) (*Server, error) {
+	s, err := NewUnstartedServer(opts)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Handler: h, ln: ln, URL: "http://" + ln.Addr().String(),
-		srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.srv.Serve(ln)
-	}()
+	if err := s.Start(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
-// Shutdown stops accepting and waits for in-flight deliveries, up to ctx.
-func (s *Server) Shutdown(ctx context.Context) error {
-	err := s.srv.Shutdown(ctx)
-	s.wg.Wait()
-	return err
+// NewUnstartedServer validates opts; nothing listens until Start.
+func NewUnstartedServer(opts Options) (*Server, error) {
+	if opts.MaxBody < 0 {
+		return nil, fmt.Errorf("capture: Options.MaxBody: %d is negative", opts.MaxBody)
+	}
+	h := &Handler{OnCapture: opts.OnCapture, MaxBody: opts.MaxBody}
+	return &Server{Handler: h, srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}, nil
 }
 
-// Close shuts the server down, waiting for in-flight deliveries.
-func (s *Server) Close() { s.Shutdown(context.Background()) }
+// Start listens on Addr and serves.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return errors.New("capture: Start of a server already started")
+	}
+	addr := s.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("capture: listen on %s: %w", addr, err)
+	}
+	s.started, s.URL = true, "http://"+ln.Addr().String()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_ = s.srv.Serve(ln)
+	}()
+	return nil
+}
+
+// Close stops accepting and waits for in-flight deliveries (at most
+// closeTimeout, then cuts them) and for the serve goroutine. It is
+// idempotent, and safe on a server never started.
+func (s *Server) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	if err := s.srv.Shutdown(ctx); err != nil {
+		_ = s.srv.Close()
+	}
+	s.wg.Wait()
+}

@@ -2,7 +2,6 @@ package capture
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hookproof/hookproof/internal/lifecycletest"
 )
 
 const validEvent = `{"event_id":"3b31289c-2d4a-4107-80bc-dda63031d5a0","event_type":"evaluation_completed","event_at":"2025-07-17T01:20:01Z","data":{}}`
@@ -68,11 +69,9 @@ func FuzzHandlerBody(f *testing.F) {
 // The capture limit bounds memory whatever the sender streams: a body far
 // over the limit is cut, flagged, and not validated.
 func TestOversizedBodyIsTruncated(t *testing.T) {
-	h := &Handler{MaxBody: 1024}
 	var got sync.WaitGroup
 	got.Add(1)
-	h.OnCapture = func(Capture) { got.Done() }
-	s, err := Listen("127.0.0.1:0", h)
+	s, err := NewServer(Options{MaxBody: 1024, OnCapture: func(Capture) { got.Done() }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,16 +84,16 @@ func TestOversizedBodyIsTruncated(t *testing.T) {
 	}
 	resp.Body.Close()
 	got.Wait()
-	c := h.Captures()[0]
+	c := s.Captures()[0]
 	if !c.Truncated || len(c.Body) != 1024 || c.Invalid == nil {
 		t.Errorf("truncated=%v len=%d invalid=%v; want true, 1024, an error", c.Truncated, len(c.Body), c.Invalid)
 	}
 }
 
-// Shutdown returns once in-flight deliveries are done and the serve
-// goroutine has exited (goleak in leak_test.go checks the latter).
-func TestShutdownWaits(t *testing.T) {
-	s, err := Listen("127.0.0.1:0", &Handler{})
+// Close returns once in-flight deliveries are done and the serve goroutine
+// has exited (goleak in leak_test.go checks the latter).
+func TestCloseWaits(t *testing.T) {
+	s, err := NewServer(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,14 +104,26 @@ func TestShutdownWaits(t *testing.T) {
 	}
 	resp.Body.Close()
 	client.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := s.Shutdown(ctx); err != nil {
-		t.Fatalf("shutdown: %v", err)
-	}
+	s.Close()
 	if n := len(s.Captures()); n != 1 {
 		t.Errorf("%d captures; want 1", n)
 	}
+	s.Close() // idempotent
+}
+
+func TestStartListensOnAddr(t *testing.T) {
+	if _, err := NewUnstartedServer(Options{MaxBody: -1}); err == nil || !strings.Contains(err.Error(), "MaxBody") {
+		t.Errorf("MaxBody -1 = %v; want an error naming MaxBody", err)
+	}
+	s, err := NewUnstartedServer(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	lifecycletest.Check(t, lifecycletest.Server{
+		Start: func(addr string) error { s.Addr = addr; return s.Start() },
+		URL:   func() string { return s.URL },
+	})
 }
 
 type zeros struct{}

@@ -6,6 +6,6 @@ import (
 	"go.uber.org/goleak"
 )
 
-// The capture server starts a serve goroutine per Listen and one per
+// The capture server starts a serve goroutine per Start and one per
 // connection; every test must leave none behind.
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -1,8 +1,8 @@
 // Package oauth provides an OAuth2 authorisation server for tests and demos,
 // and the access-token verifier the reference receiver uses.
 //
-// The Issuer is a real HTTP server on loopback with an httptest-style life
-// cycle: it serves the client-credentials grant at TokenURL, its public keys
+// The Server (the token issuer) is a real HTTP server with an httptest-style
+// life cycle: it serves the client-credentials grant at TokenURL, its public keys
 // at JWKSURL, and signs RS256 JWT access tokens (RFC 9068 shape). It can also
 // mint deliberately bad tokens (expired, wrong audience, forged signatures,
 // alg none, algorithm confusion...) so that conformance scenarios can show a

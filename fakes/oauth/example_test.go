@@ -14,7 +14,7 @@ import (
 // An issuer and a verifier: a client fetches a token with the
 // client-credentials grant, the verifier accepts it and refuses a forgery.
 func Example() {
-	iss, err := oauth.NewIssuer(oauth.IssuerOptions{
+	iss, err := oauth.NewServer(oauth.ServerOptions{
 		Clients: map[string]harness.Secret{"riskos": "example-secret"},
 	})
 	if err != nil {
@@ -30,7 +30,7 @@ func Example() {
 		return
 	}
 
-	v := oauth.NewVerifier(oauth.VerifierOptions{Issuer: iss.URL(), AllowedClients: []string{"riskos"}})
+	v := oauth.NewVerifier(oauth.VerifierOptions{Issuer: iss.URL, AllowedClients: []string{"riskos"}})
 	claims, err := v.Verify(context.Background(), tok.AccessToken)
 	fmt.Println(claims.ClientID, err)
 

@@ -52,9 +52,9 @@ const (
 
 // newTestIssuer starts an issuer with one client and the shared keys on
 // the given clock, closed when the test ends.
-func newTestIssuer(t testing.TB, clock *fakeClock, mod func(*IssuerOptions)) *Issuer {
+func newTestIssuer(t testing.TB, clock *fakeClock, mod func(*ServerOptions)) *Server {
 	t.Helper()
-	opts := IssuerOptions{
+	opts := ServerOptions{
 		Clients:    map[string]harness.Secret{testClient: testSecret, "other": "other-secret"},
 		Key:        key(t, 0),
 		ForeignKey: key(t, 1),
@@ -63,9 +63,9 @@ func newTestIssuer(t testing.TB, clock *fakeClock, mod func(*IssuerOptions)) *Is
 	if mod != nil {
 		mod(&opts)
 	}
-	iss, err := NewIssuer(opts)
+	iss, err := NewServer(opts)
 	if err != nil {
-		t.Fatalf("NewIssuer: %v", err)
+		t.Fatalf("NewServer: %v", err)
 	}
 	t.Cleanup(iss.Close)
 	return iss
@@ -73,9 +73,9 @@ func newTestIssuer(t testing.TB, clock *fakeClock, mod func(*IssuerOptions)) *Is
 
 // newTestVerifier returns a verifier for iss on clock, using the issuer's
 // client so idle connections are closed with it.
-func newTestVerifier(iss *Issuer, clock *fakeClock, mod func(*VerifierOptions)) *Verifier {
+func newTestVerifier(iss *Server, clock *fakeClock, mod func(*VerifierOptions)) *Verifier {
 	opts := VerifierOptions{
-		Issuer:   iss.URL(),
+		Issuer:   iss.URL,
 		Audience: iss.Audience(),
 		Client:   iss.Client(),
 		Now:      clock.Now,
@@ -95,7 +95,7 @@ type reply struct {
 }
 
 // postToken sends a token request with an optional Basic header.
-func postToken(t *testing.T, iss *Issuer, form url.Values, basicUser, basicPass string) reply {
+func postToken(t *testing.T, iss *Server, form url.Values, basicUser, basicPass string) reply {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, iss.TokenURL(), strings.NewReader(form.Encode()))
 	if err != nil {

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"cmp"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -21,7 +22,7 @@ import (
 	"github.com/hookproof/hookproof/harness"
 )
 
-// Defaults for IssuerOptions and VerifierOptions.
+// Defaults for ServerOptions and VerifierOptions.
 const (
 	// DefaultAudience is the aud claim of issued tokens and the audience a
 	// Verifier expects when none is configured.
@@ -40,9 +41,9 @@ const (
 	MetadataPath = "/.well-known/oauth-authorization-server"
 )
 
-// IssuerOptions configures an Issuer. The zero value is usable but has no
+// ServerOptions configures a Server. The zero value is usable but has no
 // clients, so the token endpoint refuses everyone (Mint still works).
-type IssuerOptions struct {
+type ServerOptions struct {
 	// Clients maps client_id to client secret for the client-credentials grant.
 	Clients map[string]harness.Secret
 	// Audience is the aud claim of issued tokens; default DefaultAudience.
@@ -61,20 +62,29 @@ type IssuerOptions struct {
 	// generates one on first use. It must not be Key.
 	ForeignKey *rsa.PrivateKey
 	// URL is the issuer's public base URL, used as iss and to build the
-	// endpoint URLs. Leave it empty to use the issuer's own listener; set it
+	// endpoint URLs. Leave it empty to use the server's own listener; set it
 	// when Handler() is mounted on another server.
 	URL string
 }
 
-// Issuer is an OAuth2 authorisation server on loopback: client-credentials
-// token endpoint, JWKS and RFC 8414 metadata, RS256 JWT access tokens, and
-// bad tokens on demand (Mint).
+// Server is an OAuth2 authorisation server (the token issuer) on a real
+// socket: client-credentials token endpoint, JWKS and RFC 8414 metadata,
+// RS256 JWT access tokens, and bad tokens on demand (Mint).
 //
-// Create it with NewIssuer, or NewUnstartedIssuer then Start/StartTLS; the
+// Its life cycle is httptest.Server's: NewUnstartedServer (set Addr if
+// 127.0.0.1:0 will not do), then Start or StartTLS, which sets URL; the
 // caller must Close it. All methods are safe for concurrent use once started.
-type Issuer struct {
-	opts    IssuerOptions
-	srv     *httptest.Server
+type Server struct {
+	// Addr is where Start listens (host:port); empty means loopback, a free
+	// port. Set it before Start.
+	Addr string
+	// URL is the base URL without a trailing slash, and the iss claim of
+	// the tokens: ServerOptions.URL when set, else the address Start bound.
+	URL string
+
+	opts    ServerOptions
+	srvMu   sync.Mutex
+	srv     *httptest.Server // nil until Start
 	handler http.Handler
 
 	mu   sync.RWMutex
@@ -98,20 +108,23 @@ type signingKey struct {
 	signer jose.Signer
 }
 
-// NewIssuer starts an Issuer on 127.0.0.1, port 0.
-func NewIssuer(opts IssuerOptions) (*Issuer, error) {
-	i, err := NewUnstartedIssuer(opts)
+// NewServer is NewUnstartedServer then Start: plain HTTP on loopback, a
+// free port.
+func NewServer(opts ServerOptions) (*Server, error) {
+	i, err := NewUnstartedServer(opts)
 	if err != nil {
 		return nil, err
 	}
-	i.Start()
+	if err := i.Start(); err != nil {
+		return nil, err
+	}
 	return i, nil
 }
 
-// NewUnstartedIssuer builds an Issuer listening on loopback but not yet
-// serving, so the caller can choose Start or StartTLS, or only use Handler()
-// on its own server (Close still releases the listener).
-func NewUnstartedIssuer(opts IssuerOptions) (*Issuer, error) {
+// NewUnstartedServer validates opts and makes the signing key; nothing
+// listens until Start or StartTLS, so the caller can also only use
+// Handler() on a server of its own.
+func NewUnstartedServer(opts ServerOptions) (*Server, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
@@ -129,44 +142,36 @@ func NewUnstartedIssuer(opts IssuerOptions) (*Issuer, error) {
 	}
 	key, err := newSigningKey(opts.Key)
 	if err != nil {
-		return nil, fmt.Errorf("oauth: IssuerOptions.Key: %w", err)
+		return nil, fmt.Errorf("oauth: ServerOptions.Key: %w", err)
 	}
-	l, err := localListener()
-	if err != nil {
-		return nil, fmt.Errorf("oauth: issuer listen: %w", err)
-	}
-	i := &Issuer{opts: opts, keys: []*signingKey{key}}
+	i := &Server{URL: opts.URL, opts: opts, keys: []*signingKey{key}}
 	mux := http.NewServeMux()
 	mux.HandleFunc(TokenPath, i.serveToken)
 	mux.HandleFunc(JWKSPath, i.serveJWKS)
 	mux.HandleFunc(MetadataPath, i.serveMetadata)
 	i.handler = mux
-	i.srv = &httptest.Server{
-		Listener: l,
-		Config:   &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
-	}
 	return i, nil
 }
 
-func (o IssuerOptions) validate() error {
+func (o ServerOptions) validate() error {
 	var errs []error
 	for id, secret := range o.Clients {
 		if id == "" {
-			errs = append(errs, errors.New("oauth: IssuerOptions.Clients: empty client_id"))
+			errs = append(errs, errors.New("oauth: ServerOptions.Clients: empty client_id"))
 		}
 		if !secret.IsSet() {
-			errs = append(errs, fmt.Errorf("oauth: IssuerOptions.Clients[%q]: empty secret", id))
+			errs = append(errs, fmt.Errorf("oauth: ServerOptions.Clients[%q]: empty secret", id))
 		}
 	}
 	if o.TTL < 0 {
-		errs = append(errs, fmt.Errorf("oauth: IssuerOptions.TTL: %v is negative", o.TTL))
+		errs = append(errs, fmt.Errorf("oauth: ServerOptions.TTL: %v is negative", o.TTL))
 	}
 	if o.Key != nil && o.ForeignKey != nil && o.Key.Equal(o.ForeignKey) {
-		errs = append(errs, errors.New("oauth: IssuerOptions.ForeignKey: must differ from Key"))
+		errs = append(errs, errors.New("oauth: ServerOptions.ForeignKey: must differ from Key"))
 	}
 	if o.ForeignKey != nil {
 		if err := checkRSAKey(o.ForeignKey); err != nil {
-			errs = append(errs, fmt.Errorf("oauth: IssuerOptions.ForeignKey: %w", err))
+			errs = append(errs, fmt.Errorf("oauth: ServerOptions.ForeignKey: %w", err))
 		}
 	}
 	return errors.Join(errs...)
@@ -180,8 +185,11 @@ func cloneClients(in map[string]harness.Secret) map[string]harness.Secret {
 	return out
 }
 
-// localListener mirrors httptest: IPv4 loopback, else IPv6 loopback.
-func localListener() (net.Listener, error) {
+// listen binds addr, or like httptest IPv4 loopback, else IPv6 loopback.
+func listen(addr string) (net.Listener, error) {
+	if addr != "" {
+		return net.Listen("tcp", addr)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err == nil {
 		return l, nil
@@ -233,56 +241,87 @@ func newSigningKeyWithKid(k *rsa.PrivateKey, kid string) (*signingKey, error) {
 	return &signingKey{priv: k, kid: kid, signer: signer}, nil
 }
 
-// Start serves plain HTTP. It panics if the issuer was already started, as
-// httptest.Server does: that is a programming error.
-func (i *Issuer) Start() { i.srv.Start() }
+// Start listens on Addr and serves plain HTTP.
+func (i *Server) Start() error { return i.start(false) }
 
-// StartTLS serves HTTPS with httptest's self-signed certificate; use
-// Client() to talk to it.
-func (i *Issuer) StartTLS() { i.srv.StartTLS() }
+// StartTLS listens on Addr and serves HTTPS with httptest's self-signed
+// certificate; use Client() to talk to it.
+func (i *Server) StartTLS() error { return i.start(true) }
 
-// Client returns an HTTP client that trusts the issuer's TLS certificate
-// (after StartTLS) and whose idle connections Close cleans up.
-func (i *Issuer) Client() *http.Client { return i.srv.Client() }
-
-// Close stops the server and blocks until in-flight requests have finished.
-func (i *Issuer) Close() { i.srv.Close() }
-
-// Handler returns the issuer's routes (TokenPath, JWKSPath, MetadataPath),
-// for mounting on another server; set IssuerOptions.URL to where it is
-// reachable so iss and the endpoint URLs are right.
-func (i *Issuer) Handler() http.Handler { return i.handler }
-
-// URL is the base URL of the issuer without a trailing slash, and the iss
-// claim of its tokens. It is empty until Start unless IssuerOptions.URL is set.
-func (i *Issuer) URL() string {
-	if i.opts.URL != "" {
-		return i.opts.URL
+func (i *Server) start(tls bool) error {
+	i.srvMu.Lock()
+	defer i.srvMu.Unlock()
+	if i.srv != nil {
+		return errors.New("oauth: Start of a server already started")
 	}
-	return i.srv.URL
+	l, err := listen(i.Addr)
+	if err != nil {
+		return fmt.Errorf("oauth: listen on %s: %w", cmp.Or(i.Addr, "loopback"), err)
+	}
+	i.srv = &httptest.Server{
+		Listener: l,
+		Config:   &http.Server{Handler: i.handler, ReadHeaderTimeout: 10 * time.Second},
+	}
+	if tls {
+		i.srv.StartTLS()
+	} else {
+		i.srv.Start()
+	}
+	if i.opts.URL == "" {
+		i.URL = i.srv.URL
+	}
+	return nil
 }
 
-// TokenURL is the token endpoint, URL()+TokenPath.
-func (i *Issuer) TokenURL() string { return i.URL() + TokenPath }
+// Client returns an HTTP client that trusts the server's TLS certificate
+// (after StartTLS) and whose idle connections Close cleans up. Before
+// Start it is a plain client.
+func (i *Server) Client() *http.Client {
+	i.srvMu.Lock()
+	defer i.srvMu.Unlock()
+	if i.srv == nil {
+		return &http.Client{}
+	}
+	return i.srv.Client()
+}
 
-// JWKSURL is the key set endpoint, URL()+JWKSPath.
-func (i *Issuer) JWKSURL() string { return i.URL() + JWKSPath }
+// Close stops the server and blocks until in-flight requests have
+// finished. It is idempotent, and a no-op on a server never started.
+func (i *Server) Close() {
+	i.srvMu.Lock()
+	srv := i.srv
+	i.srvMu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+// Handler returns the issuer's routes (TokenPath, JWKSPath, MetadataPath),
+// for mounting on another server; set ServerOptions.URL to where it is
+// reachable so iss and the endpoint URLs are right.
+func (i *Server) Handler() http.Handler { return i.handler }
+
+// TokenURL is the token endpoint, URL+TokenPath.
+func (i *Server) TokenURL() string { return i.URL + TokenPath }
+
+// JWKSURL is the key set endpoint, URL+JWKSPath.
+func (i *Server) JWKSURL() string { return i.URL + JWKSPath }
 
 // Audience is the aud claim of valid tokens.
-func (i *Issuer) Audience() string { return i.opts.Audience }
+func (i *Server) Audience() string { return i.opts.Audience }
 
 // Issued counts the access tokens the token endpoint has issued (Mint does
 // not count), so tests can tell that a client refreshed its token.
-func (i *Issuer) Issued() int { return int(i.issued.Load()) }
+func (i *Server) Issued() int { return int(i.issued.Load()) }
 
 // JWKSRequests counts requests served by the JWKS endpoint, so tests can
 // check that a verifier caches keys.
-func (i *Issuer) JWKSRequests() int { return int(i.jwksRequests.Load()) }
+func (i *Server) JWKSRequests() int { return int(i.jwksRequests.Load()) }
 
 // RotateKey makes key (or a freshly generated one when nil) the signing key.
 // Earlier keys stay in the JWKS, so tokens issued before the rotation keep
 // verifying, as with a real issuer's overlap period. It returns the new kid.
-func (i *Issuer) RotateKey(key *rsa.PrivateKey) (string, error) {
+func (i *Server) RotateKey(key *rsa.PrivateKey) (string, error) {
 	k, err := newSigningKey(key)
 	if err != nil {
 		return "", fmt.Errorf("oauth: rotate key: %w", err)
@@ -299,16 +338,16 @@ func (i *Issuer) RotateKey(key *rsa.PrivateKey) (string, error) {
 }
 
 // KeyID is the kid of the current signing key.
-func (i *Issuer) KeyID() string { return i.current().kid }
+func (i *Server) KeyID() string { return i.current().kid }
 
-func (i *Issuer) current() *signingKey {
+func (i *Server) current() *signingKey {
 	i.mu.RLock()
 	defer i.mu.RUnlock()
 	return i.keys[len(i.keys)-1]
 }
 
 // JWKS returns the published key set: public halves only.
-func (i *Issuer) JWKS() jose.JSONWebKeySet {
+func (i *Server) JWKS() jose.JSONWebKeySet {
 	i.mu.RLock()
 	defer i.mu.RUnlock()
 	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(i.keys))}
@@ -323,7 +362,7 @@ func (i *Issuer) JWKS() jose.JSONWebKeySet {
 	return set
 }
 
-func (i *Issuer) serveJWKS(w http.ResponseWriter, r *http.Request) {
+func (i *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		writeOAuthError(w, &tokenError{status: http.StatusMethodNotAllowed, code: "invalid_request", description: "use GET"})
@@ -336,14 +375,14 @@ func (i *Issuer) serveJWKS(w http.ResponseWriter, r *http.Request) {
 
 // serveMetadata answers RFC 8414 discovery, so generic clients can find the
 // token endpoint and keys from the issuer URL alone.
-func (i *Issuer) serveMetadata(w http.ResponseWriter, r *http.Request) {
+func (i *Server) serveMetadata(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		writeOAuthError(w, &tokenError{status: http.StatusMethodNotAllowed, code: "invalid_request", description: "use GET"})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                i.URL(),
+		"issuer":                                i.URL,
 		"token_endpoint":                        i.TokenURL(),
 		"jwks_uri":                              i.JWKSURL(),
 		"grant_types_supported":                 []string{"client_credentials"},

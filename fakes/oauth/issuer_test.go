@@ -17,29 +17,30 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/hookproof/hookproof/harness"
+	"github.com/hookproof/hookproof/internal/lifecycletest"
 )
 
-func TestIssuerOptionsValidation(t *testing.T) {
+func TestServerOptionsValidation(t *testing.T) {
 	small, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		name  string
-		opts  IssuerOptions
+		opts  ServerOptions
 		field string
 	}{
-		{"empty client id", IssuerOptions{Clients: map[string]harness.Secret{"": "x"}, Key: key(t, 0)}, "Clients"},
-		{"empty secret", IssuerOptions{Clients: map[string]harness.Secret{"c": ""}, Key: key(t, 0)}, `Clients["c"]`},
-		{"negative TTL", IssuerOptions{TTL: -time.Second, Key: key(t, 0)}, "TTL"},
-		{"small key", IssuerOptions{Key: small}, "Key"},
-		{"foreign key equals key", IssuerOptions{Key: key(t, 0), ForeignKey: key(t, 0)}, "ForeignKey"},
+		{"empty client id", ServerOptions{Clients: map[string]harness.Secret{"": "x"}, Key: key(t, 0)}, "Clients"},
+		{"empty secret", ServerOptions{Clients: map[string]harness.Secret{"c": ""}, Key: key(t, 0)}, `Clients["c"]`},
+		{"negative TTL", ServerOptions{TTL: -time.Second, Key: key(t, 0)}, "TTL"},
+		{"small key", ServerOptions{Key: small}, "Key"},
+		{"foreign key equals key", ServerOptions{Key: key(t, 0), ForeignKey: key(t, 0)}, "ForeignKey"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			iss, err := NewUnstartedIssuer(tc.opts)
+			iss, err := NewUnstartedServer(tc.opts)
 			if err == nil {
 				iss.Close()
-				t.Fatalf("NewUnstartedIssuer(%s) = nil error", tc.name)
+				t.Fatalf("NewUnstartedServer(%s) = nil error", tc.name)
 			}
 			if !strings.Contains(err.Error(), tc.field) {
 				t.Errorf("error %q does not name field %s", err, tc.field)
@@ -52,7 +53,7 @@ func TestIssuerOptionsValidation(t *testing.T) {
 // claim and header the task promises.
 func TestIssuedTokenClaims(t *testing.T) {
 	clock := newFakeClock()
-	iss := newTestIssuer(t, clock, func(o *IssuerOptions) { o.TTL = 5 * time.Minute; o.Audience = "rx" })
+	iss := newTestIssuer(t, clock, func(o *ServerOptions) { o.TTL = 5 * time.Minute; o.Audience = "rx" })
 	var toks []string
 	for range 2 {
 		r := postToken(t, iss, url.Values{"grant_type": {"client_credentials"}, "scope": {"w"}}, testClient, testSecret)
@@ -70,8 +71,8 @@ func TestIssuedTokenClaims(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := clock.Now()
-	if c.Issuer != iss.URL() || !c.Audience.Contains("rx") || c.Subject != testClient || c.ClientID != testClient || c.Scope != "w" {
-		t.Errorf("claims = %+v; want iss %s aud rx sub/client_id %s scope w", c, iss.URL(), testClient)
+	if c.Issuer != iss.URL || !c.Audience.Contains("rx") || c.Subject != testClient || c.ClientID != testClient || c.Scope != "w" {
+		t.Errorf("claims = %+v; want iss %s aud rx sub/client_id %s scope w", c, iss.URL, testClient)
 	}
 	if !c.IssuedAt.Time().Equal(now) || !c.NotBefore.Time().Equal(now) || !c.Expiry.Time().Equal(now.Add(5*time.Minute)) {
 		t.Errorf("iat, nbf, exp = %v, %v, %v; want %v, %v, %v", c.IssuedAt.Time(), c.NotBefore.Time(), c.Expiry.Time(), now, now, now.Add(5*time.Minute))
@@ -102,9 +103,9 @@ func TestTokenRequestsRecorded(t *testing.T) {
 
 func TestMetadata(t *testing.T) {
 	iss := newTestIssuer(t, newFakeClock(), nil)
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, iss.URL()+MetadataPath, nil)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, iss.URL+MetadataPath, nil)
 	r := do(t, iss.Client(), req)
-	if r.status != 200 || r.json["issuer"] != iss.URL() || r.json["token_endpoint"] != iss.TokenURL() || r.json["jwks_uri"] != iss.JWKSURL() {
+	if r.status != 200 || r.json["issuer"] != iss.URL || r.json["token_endpoint"] != iss.TokenURL() || r.json["jwks_uri"] != iss.JWKSURL() {
 		t.Errorf("metadata = %d %s", r.status, r.body)
 	}
 }
@@ -115,7 +116,7 @@ func TestHandlerMountedElsewhere(t *testing.T) {
 	host := httptest.NewUnstartedServer(nil)
 	base := "http://" + host.Listener.Addr().String() + "/oauth"
 	clock := newFakeClock()
-	iss := newTestIssuer(t, clock, func(o *IssuerOptions) { o.URL = base + "/" })
+	iss := newTestIssuer(t, clock, func(o *ServerOptions) { o.URL = base + "/" })
 	mux := http.NewServeMux()
 	mux.Handle("/oauth/", http.StripPrefix("/oauth", iss.Handler()))
 	host.Config.Handler = mux
@@ -138,23 +139,25 @@ func TestHandlerMountedElsewhere(t *testing.T) {
 
 func TestIssuerTLS(t *testing.T) {
 	clock := newFakeClock()
-	iss, err := NewUnstartedIssuer(IssuerOptions{
+	iss, err := NewUnstartedServer(ServerOptions{
 		Clients: map[string]harness.Secret{testClient: testSecret}, Key: key(t, 0), Now: clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	iss.StartTLS()
 	t.Cleanup(iss.Close)
-	if !strings.HasPrefix(iss.URL(), "https://127.0.0.1:") {
-		t.Fatalf("URL() = %s; want https on loopback", iss.URL())
+	if err := iss.StartTLS(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(iss.URL, "https://127.0.0.1:") {
+		t.Fatalf("URL = %s; want https on loopback", iss.URL)
 	}
 	cfg := clientcredentials.Config{ClientID: testClient, ClientSecret: testSecret, TokenURL: iss.TokenURL()}
 	tok, err := cfg.Token(context.WithValue(t.Context(), oauth2.HTTPClient, iss.Client()))
 	if err != nil {
 		t.Fatalf("Token() over TLS = %v", err)
 	}
-	v := NewVerifier(VerifierOptions{Issuer: iss.URL(), Client: iss.Client(), Now: clock.Now})
+	v := NewVerifier(VerifierOptions{Issuer: iss.URL, Client: iss.Client(), Now: clock.Now})
 	if _, err := v.Verify(t.Context(), tok.AccessToken); err != nil {
 		t.Errorf("Verify over TLS = %v", err)
 	}
@@ -170,5 +173,25 @@ func TestMintRefusesBadInput(t *testing.T) {
 	}
 	if _, err := iss.RotateKey(key(t, 0)); err == nil {
 		t.Error("RotateKey(current key) = nil error; want already published")
+	}
+}
+
+func TestStartListensOnAddrAndSetsURL(t *testing.T) {
+	t.Parallel()
+	iss, err := NewUnstartedServer(ServerOptions{Clients: map[string]harness.Secret{testClient: testSecret}, Key: key(t, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	lifecycletest.Check(t, lifecycletest.Server{
+		Start: func(addr string) error { iss.Addr = addr; return iss.Start() },
+		URL:   func() string { return iss.URL },
+	})
+	if iss.TokenURL() != iss.URL+TokenPath {
+		t.Errorf("TokenURL = %s; want URL+%s", iss.TokenURL(), TokenPath)
+	}
+	r := postToken(t, iss, url.Values{"grant_type": {"client_credentials"}}, testClient, testSecret)
+	if r.status != http.StatusOK {
+		t.Errorf("token request to the started server = %d; want 200", r.status)
 	}
 }

@@ -69,7 +69,7 @@ func TokenKinds() []TokenKindInfo {
 // a registered client: Mint(TokenValid, "someone-else") is a genuine token
 // for another client, which a receiver restricted to its own client must
 // refuse (AUTH-02).
-func (i *Issuer) Mint(kind TokenKind, clientID string) (string, error) {
+func (i *Server) Mint(kind TokenKind, clientID string) (string, error) {
 	if clientID == "" {
 		return "", fmt.Errorf("oauth: mint %s: empty clientID", kind)
 	}
@@ -117,16 +117,16 @@ func (i *Issuer) Mint(kind TokenKind, clientID string) (string, error) {
 }
 
 // issue signs a valid token for the token endpoint.
-func (i *Issuer) issue(clientID, scope string) (string, error) {
+func (i *Server) issue(clientID, scope string) (string, error) {
 	return sign(i.current(), i.claimsFor(clientID, scope, i.opts.Now()))
 }
 
 // claimsFor builds RFC 9068 access-token claims: the client is both sub and
 // client_id, since a client-credentials token acts for no user.
-func (i *Issuer) claimsFor(clientID, scope string, now time.Time) *wireClaims {
+func (i *Server) claimsFor(clientID, scope string, now time.Time) *wireClaims {
 	c := &wireClaims{
 		Claims: jwt.Claims{
-			Issuer:   i.URL(),
+			Issuer:   i.URL,
 			Subject:  clientID,
 			Audience: jwt.Audience{i.opts.Audience},
 			ID:       uuid.NewString(),
@@ -200,7 +200,7 @@ func hs256Confusion(k *signingKey, c *wireClaims) (string, error) {
 // signForeign signs with a key the issuer never publishes, under the real
 // kid (so only the signature check catches it) or an unpublished one (so a
 // verifier must refetch, find nothing, and refuse).
-func (i *Issuer) signForeign(kind TokenKind, realKid string, c *wireClaims) (string, error) {
+func (i *Server) signForeign(kind TokenKind, realKid string, c *wireClaims) (string, error) {
 	i.foreignOnce.Do(func() {
 		k := i.opts.ForeignKey
 		if k == nil {

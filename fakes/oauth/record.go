@@ -26,13 +26,13 @@ type TokenRequest struct {
 
 // TokenRequests returns a copy of the recorded token requests, oldest
 // first (at most the last 1000).
-func (i *Issuer) TokenRequests() []TokenRequest {
+func (i *Server) TokenRequests() []TokenRequest {
 	i.recMu.Lock()
 	defer i.recMu.Unlock()
 	return slices.Clone(i.requests)
 }
 
-func (i *Issuer) record(r TokenRequest) {
+func (i *Server) record(r TokenRequest) {
 	i.recMu.Lock()
 	defer i.recMu.Unlock()
 	if len(i.requests) >= maxRecorded {

@@ -58,7 +58,7 @@ func invalidRequest(format string, args ...any) *tokenError {
 	return &tokenError{status: http.StatusBadRequest, code: "invalid_request", description: fmt.Sprintf(format, args...)}
 }
 
-func (i *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
+func (i *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	rec := TokenRequest{At: i.opts.Now(), Method: r.Method}
 	defer func() { i.record(rec) }()
 	if r.Method != http.MethodPost {
@@ -86,7 +86,7 @@ func (i *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
 // handleToken runs the client-credentials grant: parse, authenticate the
 // client, then check grant type and scope. Authenticating before judging
 // the grant tells an unauthenticated caller nothing about what we accept.
-func (i *Issuer) handleToken(w http.ResponseWriter, r *http.Request, rec *TokenRequest) (*tokenResponse, error) {
+func (i *Server) handleToken(w http.ResponseWriter, r *http.Request, rec *TokenRequest) (*tokenResponse, error) {
 	form, err := readForm(w, r)
 	if err != nil {
 		return nil, err
@@ -167,7 +167,7 @@ func claimedClient(r *http.Request, form url.Values) (clientID, method string) {
 
 // authenticateClient accepts client_secret_basic or client_secret_post, not
 // both at once (RFC 6749 §2.3), and returns the authenticated client_id.
-func (i *Issuer) authenticateClient(r *http.Request, form url.Values) (string, error) {
+func (i *Server) authenticateClient(r *http.Request, form url.Values) (string, error) {
 	fail := func(method clientAuth, desc string) error {
 		// §5.2: a client that tried the Authorization header gets 401 with
 		// a challenge; we also challenge clients that sent nothing at all.
@@ -218,7 +218,7 @@ func (i *Issuer) authenticateClient(r *http.Request, form url.Values) (string, e
 // checkSecret compares SHA-256 digests in constant time, so neither the
 // secret's content nor its length, nor whether the client exists, shows in
 // the timing.
-func (i *Issuer) checkSecret(clientID, secret string) bool {
+func (i *Server) checkSecret(clientID, secret string) bool {
 	want, known := i.opts.Clients[clientID]
 	wantSum := sha256.Sum256([]byte(want.Reveal()))
 	gotSum := sha256.Sum256([]byte(secret))
@@ -228,7 +228,7 @@ func (i *Issuer) checkSecret(clientID, secret string) bool {
 
 // grantScope decides the granted scope: the requested scopes when all are
 // allowed, or every allowed scope when none was requested.
-func (i *Issuer) grantScope(requested string) (string, error) {
+func (i *Server) grantScope(requested string) (string, error) {
 	var granted []string
 	for _, s := range strings.Fields(requested) {
 		if len(i.opts.Scopes) > 0 && !slices.Contains(i.opts.Scopes, s) {

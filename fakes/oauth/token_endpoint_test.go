@@ -67,7 +67,7 @@ func TestTokenEndpointIssuesTokens(t *testing.T) {
 func TestTokenEndpointRefusals(t *testing.T) {
 	const wrongSecret = "wrong-secret-value"
 	clock := newFakeClock()
-	iss := newTestIssuer(t, clock, func(o *IssuerOptions) { o.Scopes = []string{"webhooks:write"} })
+	iss := newTestIssuer(t, clock, func(o *ServerOptions) { o.Scopes = []string{"webhooks:write"} })
 	cc := url.Values{"grant_type": {"client_credentials"}}
 	post := func(kv ...string) url.Values {
 		v := url.Values{}
@@ -170,7 +170,7 @@ func TestTokenEndpointRequestShape(t *testing.T) {
 }
 
 func TestScopeGrant(t *testing.T) {
-	iss := newTestIssuer(t, newFakeClock(), func(o *IssuerOptions) { o.Scopes = []string{"a", "b"} })
+	iss := newTestIssuer(t, newFakeClock(), func(o *ServerOptions) { o.Scopes = []string{"a", "b"} })
 	for _, tc := range []struct{ requested, granted string }{
 		{"", "a b"},      // none requested: every allowed scope
 		{"b", "b"},       // a subset is granted as asked
@@ -243,7 +243,7 @@ func TestClientCredentialsLibrary(t *testing.T) {
 		ctx := context.WithValue(t.Context(), oauth2.HTTPClient, iss.Client())
 		// oauth2 judges expiry by the wall clock, so the issuer must hand out
 		// a token that is already inside the library's expiry delta.
-		short := newTestIssuer(t, clock, func(o *IssuerOptions) { o.TTL = time.Second })
+		short := newTestIssuer(t, clock, func(o *ServerOptions) { o.TTL = time.Second })
 		cfg.TokenURL = short.TokenURL()
 		src := cfg.TokenSource(ctx)
 		for range 2 {

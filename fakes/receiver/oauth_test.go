@@ -18,12 +18,12 @@ import (
 // (AUTH-05, AUTH-06).
 func TestRealIssuerTokensAreAcceptedAndBadOnesRefused(t *testing.T) {
 	t.Parallel()
-	iss, err := oauth.NewIssuer(oauth.IssuerOptions{Clients: map[string]harness.Secret{"riskos": "issuer-secret"}})
+	iss, err := oauth.NewServer(oauth.ServerOptions{Clients: map[string]harness.Secret{"riskos": "issuer-secret"}})
 	if err != nil {
-		t.Fatalf("NewIssuer: %v", err)
+		t.Fatalf("oauth NewServer: %v", err)
 	}
 	t.Cleanup(iss.Close)
-	v := oauth.NewVerifier(oauth.VerifierOptions{Issuer: iss.URL(), AllowedClients: []string{"riskos"}})
+	v := oauth.NewVerifier(oauth.VerifierOptions{Issuer: iss.URL, AllowedClients: []string{"riskos"}})
 	s := startServer(t, Options{Auth: harness.AuthConfig{Type: harness.AuthOAuth2}, Verifier: VerifierOf(v)})
 
 	cc := clientcredentials.Config{ClientID: "riskos", ClientSecret: "issuer-secret", TokenURL: iss.TokenURL()}

@@ -20,15 +20,23 @@ const (
 	shutdownTimeout   = 30 * time.Second
 )
 
-// Server is a Receiver listening on loopback, with the life cycle of
-// httptest.Server: NewUnstartedServer, then Start or StartTLS, then URL;
-// Close blocks until in-flight requests are done. Restart replaces the
-// receiver on the same address, as a process restart would.
+// Server is a Receiver on a real socket, with the life cycle of
+// httptest.Server: NewUnstartedServer (set Addr if 127.0.0.1:0 will not
+// do), then Start or StartTLS, which sets URL; Close blocks until in-flight
+// requests are done. Restart replaces the receiver on the same address, as
+// a process restart would.
 type Server struct {
+	// Addr is where Start listens (host:port); empty means 127.0.0.1:0.
+	// Set it before Start.
+	Addr string
+	// URL is the base URL, scheme://host:port without a trailing slash,
+	// set by Start to the address actually bound.
+	URL string
+
 	opts Options
 
 	mu       sync.Mutex
-	addr     string // host:port, fixed by the first listener
+	bound    string // host:port of the first listener; Restart reuses it
 	listener net.Listener
 	srv      *http.Server
 	rx       *Receiver
@@ -38,18 +46,23 @@ type Server struct {
 	closed   bool
 }
 
-// NewServer starts a Server on 127.0.0.1 port 0.
+// NewServer is NewUnstartedServer then Start: plain HTTP on 127.0.0.1, a
+// free port.
 func NewServer(opts Options) (*Server, error) {
 	s, err := NewUnstartedServer(opts)
 	if err != nil {
 		return nil, err
 	}
-	s.Start()
+	if err := s.Start(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
-// NewUnstartedServer builds the receiver and binds 127.0.0.1 port 0, but
-// serves nothing until Start or StartTLS.
+// NewUnstartedServer validates opts and builds the receiver (opening its
+// state and effects files) but does not listen until Start or StartTLS.
+// Close releases it either way.
 func NewUnstartedServer(opts Options) (*Server, error) {
 	// The server, not the receiver, owns the effects: they outlive Restart.
 	eff, err := newEffects(opts.EffectsFile)
@@ -61,30 +74,40 @@ func NewUnstartedServer(opts Options) (*Server, error) {
 		_ = eff.close()
 		return nil, err
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		rx.Close()
-		_ = eff.close()
-		return nil, fmt.Errorf("receiver: listen on loopback: %w", err)
-	}
-	return &Server{opts: opts, addr: l.Addr().String(), listener: l, rx: rx, eff: eff}, nil
+	return &Server{opts: opts, rx: rx, eff: eff}, nil
 }
 
-// Start serves plain HTTP. It panics if the server was already started,
-// as httptest.Server does: that is a programming error.
-func (s *Server) Start() { s.start(nil) }
+// Start listens on Addr and serves plain HTTP.
+func (s *Server) Start() error { return s.start(nil) }
 
-// StartTLS serves HTTPS with cert (TLS 1.2 or later, HTTP/2 offered).
-func (s *Server) StartTLS(cert tls.Certificate) { s.start(&cert) }
+// StartTLS listens on Addr and serves HTTPS with cert (TLS 1.2 or later,
+// HTTP/2 offered).
+func (s *Server) StartTLS(cert tls.Certificate) error { return s.start(&cert) }
 
-func (s *Server) start(cert *tls.Certificate) {
+func (s *Server) start(cert *tls.Certificate) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.started {
-		panic("receiver: Server already started")
+	if s.started || s.closed {
+		return errors.New("receiver: Start of a server already started or closed")
 	}
-	s.started, s.cert = true, cert
+	addr := s.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("receiver: listen on %s: %w", addr, err)
+	}
+	s.started, s.cert, s.listener, s.bound = true, cert, l, l.Addr().String()
+	scheme := "http"
+	if cert != nil {
+		scheme = "https"
+	}
+	s.URL = scheme + "://" + s.bound
 	s.serve()
+	s.rx.log.Info("receiver listening", "webhook_url", s.URL+s.rx.opts.Path, "effects_url", s.URL+EffectsPath,
+		"auth", string(s.rx.opts.Auth.Type), "faults", fmt.Sprint(s.rx.opts.Faults))
+	return nil
 }
 
 // serve starts serving s.listener with s.rx; s.mu must be held.
@@ -119,22 +142,11 @@ func newHTTPServer(rx *Receiver, cert *tls.Certificate) *http.Server {
 	return srv
 }
 
-// URL is the base URL (scheme://127.0.0.1:port, no trailing slash).
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	scheme := "http"
-	if s.cert != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + s.addr
-}
+// WebhookURL is where deliveries go (after Start).
+func (s *Server) WebhookURL() string { return s.URL + s.Receiver().opts.Path }
 
-// WebhookURL is where deliveries go.
-func (s *Server) WebhookURL() string { return s.URL() + s.Receiver().opts.Path }
-
-// EffectsURL is the effects probe (GET ?event_id=ID).
-func (s *Server) EffectsURL() string { return s.URL() + EffectsPath }
+// EffectsURL is the effects probe, GET ?event_id=ID (after Start).
+func (s *Server) EffectsURL() string { return s.URL + EffectsPath }
 
 // Receiver returns the current receiver (a new one after Restart).
 func (s *Server) Receiver() *Receiver {
@@ -168,8 +180,6 @@ func (s *Server) stop() {
 		}
 		cancel()
 		s.srv = nil
-	} else {
-		_ = s.listener.Close() // never started
 	}
 	s.rx.Close()
 }
@@ -192,53 +202,13 @@ func (s *Server) Restart() error {
 		return err
 	}
 	s.rx = rx
-	l, err := net.Listen("tcp", s.addr)
+	l, err := net.Listen("tcp", s.bound)
 	if err != nil {
 		s.closed = true
 		rx.Close()
-		return fmt.Errorf("receiver: listen again on %s: %w", s.addr, err)
+		return fmt.Errorf("receiver: listen again on %s: %w", s.bound, err)
 	}
 	s.listener = l
 	s.serve()
-	return nil
-}
-
-// ListenAndServe runs a receiver on addr (TLS when tlsCert is set) until
-// ctx is cancelled, then shuts down gracefully: in-flight requests finish,
-// the queue drains, the state file is synced. It returns nil after a
-// graceful shutdown. The listening address is logged to opts.Logger.
-func ListenAndServe(ctx context.Context, addr string, opts Options, tlsCert *tls.Certificate) error {
-	rx, err := New(opts)
-	if err != nil {
-		return err
-	}
-	defer rx.Close()
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("receiver: listen on %s: %w", addr, err)
-	}
-	srv := newHTTPServer(rx, tlsCert)
-	scheme := "http"
-	if tlsCert != nil {
-		scheme = "https"
-		l = tls.NewListener(l, srv.TLSConfig)
-	}
-	base := scheme + "://" + l.Addr().String()
-	rx.log.Info("receiver listening", "webhook_url", base+rx.opts.Path, "effects_url", base+EffectsPath,
-		"auth", string(rx.opts.Auth.Type), "faults", fmt.Sprint(rx.opts.Faults))
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("receiver: serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		_ = srv.Close()
-		return fmt.Errorf("receiver: shutdown: %w", err)
-	}
-	<-errc
 	return nil
 }

@@ -1,7 +1,6 @@
 package receiver
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hookproof/hookproof/harness"
+	"github.com/hookproof/hookproof/internal/lifecycletest"
 )
 
 // selfSigned returns a loopback certificate and a pool that trusts it.
@@ -55,9 +55,11 @@ func TestStartTLSServesHTTPSOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.StartTLS(cert)
 	t.Cleanup(s.Close)
-	if !strings.HasPrefix(s.WebhookURL(), "https://127.0.0.1:") || s.EffectsURL() != s.URL()+EffectsPath {
+	if err := s.StartTLS(cert); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(s.WebhookURL(), "https://127.0.0.1:") || s.EffectsURL() != s.URL+EffectsPath {
 		t.Fatalf("URLs %s %s; want https on loopback", s.WebhookURL(), s.EffectsURL())
 	}
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MaxVersion: tls.VersionTLS11}}
@@ -82,51 +84,40 @@ func TestStartTLSServesHTTPSOnly(t *testing.T) {
 	tr.CloseIdleConnections()
 }
 
-// addrHandler is a slog handler that reports the webhook_url attribute of
-// the "receiver listening" record.
-type addrHandler struct{ urls chan string }
-
-func (h addrHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h addrHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
-func (h addrHandler) WithGroup(string) slog.Handler            { return h }
-func (h addrHandler) Handle(_ context.Context, r slog.Record) error {
-	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "webhook_url" {
-			h.urls <- a.Value.String()
-		}
-		return true
+func TestStartListensOnAddrAndSetsURL(t *testing.T) {
+	t.Parallel()
+	s, err := NewUnstartedServer(authOptions(harness.AuthBearer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	lifecycletest.Check(t, lifecycletest.Server{
+		Start: func(addr string) error { s.Addr = addr; return s.Start() },
+		URL:   func() string { return s.URL },
 	})
-	return nil
+	if r := deliver(t, s, validEvent(newID())); r.status != http.StatusOK {
+		t.Errorf("delivery to URL = %d; want 200", r.status)
+	}
 }
 
-func TestListenAndServeShutsDownGracefullyOnCancel(t *testing.T) {
+// What the cmd receiver relies on when it stops: after Close, the state
+// file holds every accepted event_id.
+func TestCloseLeavesTheStateFileComplete(t *testing.T) {
 	t.Parallel()
-	urls := make(chan string, 1)
-	state := filepath.Join(t.TempDir(), "seen.log")
 	o := authOptions(harness.AuthBearer)
-	o.StateFile = state
-	o.Logger = slog.New(addrHandler{urls})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() { errc <- ListenAndServe(ctx, "127.0.0.1:0", o, nil) }()
-	var url string
-	select {
-	case url = <-urls:
-	case err := <-errc:
-		t.Fatalf("ListenAndServe returned early: %v", err)
+	o.StateFile = filepath.Join(t.TempDir(), "seen.log")
+	s, err := NewServer(o)
+	if err != nil {
+		t.Fatal(err)
 	}
 	id := newID()
-	if r := send(t, url, goodAuth(o), "application/json", validEvent(id)); r.status != http.StatusOK {
+	if r := deliver(t, s, validEvent(id)); r.status != http.StatusOK {
 		t.Fatalf("delivery = %d; want 200", r.status)
 	}
-	cancel()
-	if err := <-errc; err != nil {
-		t.Fatalf("ListenAndServe after cancel = %v; want nil", err)
-	}
-	b, err := os.ReadFile(state)
+	s.Close()
+	b, err := os.ReadFile(o.StateFile)
 	if err != nil || !strings.Contains(string(b), id) {
-		t.Errorf("state file after shutdown = %q, %v; want it to hold %s", b, err, id)
+		t.Errorf("state file after Close = %q, %v; want it to hold %s", b, err, id)
 	}
 }
 

@@ -113,7 +113,7 @@ func TestMethodsPathsAndEffects(t *testing.T) {
 			t.Errorf("%s webhook = %d Allow %q; want 405 Allow POST", m, r.status, r.header.Get("Allow"))
 		}
 	}
-	if r := send(t, s.URL()+"/other", "", "application/json", validEvent(newID())); r.status != http.StatusNotFound {
+	if r := send(t, s.URL+"/other", "", "application/json", validEvent(newID())); r.status != http.StatusNotFound {
 		t.Errorf("POST /other = %d; want 404", r.status)
 	}
 	req, _ := http.NewRequest(http.MethodGet, s.EffectsURL(), nil)

@@ -1,6 +1,6 @@
 // Package minrecv is the minimal webhook receiver the load benchmarks run
 // against: it reads the body and answers 200, so what is measured is the
-// load generator, not the receiver. It is the sink of vegeta.md §3.
+// load generator, not the receiver.
 package minrecv
 
 import (

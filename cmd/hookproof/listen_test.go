@@ -1,0 +1,50 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// `hookproof listen --listen 127.0.0.1:0` prints the address it bound, and
+// a delivery there is captured and printed.
+func TestListenPrintsTheBoundAddress(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	var stdout bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, []string{"listen", "--listen", "127.0.0.1:0"}, &stdout, pw)
+		pw.Close()
+		done <- err
+	}()
+	sc := bufio.NewScanner(pr)
+	var base string
+	if sc.Scan() {
+		if m := regexp.MustCompile(`capturing on (\S+) `).FindStringSubmatch(sc.Text()); m != nil {
+			base = m[1]
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if !strings.HasPrefix(base, "http://127.0.0.1:") || strings.HasSuffix(base, ":0") {
+		t.Fatalf("printed %q; want the bound address", sc.Text())
+	}
+	resp, err := http.Post(base+"/hook", "application/json", strings.NewReader(`{"event_id":"e-1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "POST /hook") {
+		t.Errorf("capture not printed:\n%s", stdout.String())
+	}
+}
