@@ -523,6 +523,15 @@ func parseSection(name string, n *yaml.Node, c *cobra.Command, prefix string, er
 	return s
 }
 
+// commandPath is c's names below the root: ["report", "merge"].
+func commandPath(c *cobra.Command) []string {
+	var path []string
+	for ; c.HasParent(); c = c.Parent() {
+		path = append([]string{c.Name()}, path...)
+	}
+	return path
+}
+
 func subcommand(c *cobra.Command, name string) *cobra.Command {
 	for _, sub := range c.Commands() {
 		if sub.Name() == name && configurable(sub) {
@@ -561,10 +570,7 @@ func resolveSources(cmd *cobra.Command, getenv func(string) string, prov provena
 			return usageErr(err)
 		}
 	}
-	var cmdPath []string
-	for c := cmd; c.HasParent(); c = c.Parent() {
-		cmdPath = append([]string{c.Name()}, cmdPath...)
-	}
+	cmdPath := commandPath(cmd)
 	var errs []error
 	set := func(f *pflag.Flag, items []string, label string) {
 		for _, it := range items {

@@ -165,10 +165,7 @@ func TestEveryFlagOfEveryCommandFromEverySource(t *testing.T) {
 	root := newRootCmd(io.Discard, io.Discard, func(string) string { return "" }, provenance{})
 	n := 0
 	for _, c := range configCommands(root) {
-		var path []string
-		for p := c; p.HasParent(); p = p.Parent() {
-			path = append([]string{p.Name()}, path...)
-		}
+		path := commandPath(c)
 		for _, f := range settableFlags(c) {
 			n++
 			name, vals := f.Name, sampleValues(f)

@@ -90,10 +90,7 @@ func exampleConfig(root *cobra.Command) string {
 		if len(flags) == 0 || !c.HasParent() {
 			continue
 		}
-		var path []string
-		for p := c; p.HasParent(); p = p.Parent() {
-			path = append([]string{p.Name()}, path...)
-		}
+		path := commandPath(c)
 		fmt.Fprintf(&b, "\n## hookproof %s: %s\n", strings.Join(path, " "), c.Short)
 		// A subcommand's section nests in its parent's, which must not be
 		// opened twice.

@@ -57,10 +57,7 @@ func TestExampleConfigCoversEveryFlag(t *testing.T) {
 	}
 	n := 0
 	for _, c := range configCommands(root) {
-		var cmdPath []string
-		for p := c; p.HasParent(); p = p.Parent() {
-			cmdPath = append([]string{p.Name()}, cmdPath...)
-		}
+		cmdPath := commandPath(c)
 		sec := file
 		for _, name := range cmdPath {
 			sec = sec.subs[name]
