@@ -106,6 +106,13 @@ load:
 			t.Errorf("%v: --target = %s; want %s", tc.cmd, got, tc.target)
 		}
 	}
+	// listen is both a command and a flag: a mapping is the section.
+	both := writeFile(t, "hookproof.yaml", "listen: 127.0.0.1:9999\nreceiver:\n  listen: 127.0.0.1:7777\n")
+	for cmd, want := range map[string]string{"listen": "127.0.0.1:9999", "receiver": "127.0.0.1:7777"} {
+		if _, c := configured(t, []string{cmd}, []string{"--config", both}, nil); c.Flags().Lookup("listen").Value.String() != want {
+			t.Errorf("%s --listen = %s; want %s", cmd, c.Flags().Lookup("listen").Value.String(), want)
+		}
+	}
 	_, cmd := configured(t, []string{"load"}, []string{"--config", path}, nil)
 	if r, d := cmd.Flags().Lookup("rate").Value.String(), cmd.Flags().Lookup("duration").Value.String(); r != "75" || d != "3s" {
 		t.Errorf("load --rate, --duration = %s, %s; want 75 (top level), 3s (section)", r, d)
