@@ -1,18 +1,13 @@
 package harness
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Profiles of a certification run.
@@ -24,8 +19,8 @@ const (
 
 // Header is one static header variable sent with every delivery.
 type Header struct {
-	Name  string `yaml:"name" json:"name"`
-	Value string `yaml:"value" json:"value"`
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // ParseHeader parses "Name: value" as given to --header.
@@ -47,17 +42,17 @@ func ParseHeader(s string) (Header, error) {
 // Timeouts are every bound the harness waits on, named in one place.
 type Timeouts struct {
 	// Attempt bounds one delivery attempt end to end (RiskOS's delivery timeout).
-	Attempt time.Duration `yaml:"attempt" json:"attempt"`
+	Attempt time.Duration `json:"attempt"`
 	// Dial, TLSHandshake and ResponseHeader bound the transport's phases.
-	Dial           time.Duration `yaml:"dial" json:"dial"`
-	TLSHandshake   time.Duration `yaml:"tls_handshake" json:"tls_handshake"`
-	ResponseHeader time.Duration `yaml:"response_header" json:"response_header"`
+	Dial           time.Duration `json:"dial"`
+	TLSHandshake   time.Duration `json:"tls_handshake"`
+	ResponseHeader time.Duration `json:"response_header"`
 	// AckBudget is the p99 ack latency a receiver must meet (ACK-02, LOAD-01).
-	AckBudget time.Duration `yaml:"ack_budget" json:"ack_budget"`
+	AckBudget time.Duration `json:"ack_budget"`
 	// Settle bounds how long effects may take to appear after an ack.
-	Settle time.Duration `yaml:"settle" json:"settle"`
+	Settle time.Duration `json:"settle"`
 	// Spec bounds one certification spec.
-	Spec time.Duration `yaml:"spec" json:"spec"`
+	Spec time.Duration `json:"spec"`
 }
 
 // DefaultTimeouts returns the RiskOS-like defaults.
@@ -75,57 +70,58 @@ func DefaultTimeouts() Timeouts {
 
 // TLSConfig is how hookproof talks to https targets.
 type TLSConfig struct {
-	CACert             string `yaml:"ca_cert" json:"ca_cert,omitempty"`
-	ClientCert         string `yaml:"client_cert" json:"client_cert,omitempty"`
-	ClientKey          string `yaml:"client_key" json:"client_key,omitempty"`
-	InsecureSkipVerify bool   `yaml:"insecure_skip_verify" json:"insecure_skip_verify,omitempty"`
+	CACert             string `json:"ca_cert,omitempty"`
+	ClientCert         string `json:"client_cert,omitempty"`
+	ClientKey          string `json:"client_key,omitempty"`
+	InsecureSkipVerify bool   `json:"insecure_skip_verify,omitempty"`
 }
 
 // EffectsConfig names the probe that makes processing observable.
 type EffectsConfig struct {
-	URL   string `yaml:"url" json:"url,omitempty"`
-	File  string `yaml:"file" json:"file,omitempty"`
-	SQL   Secret `yaml:"sql" json:"sql,omitempty"` // a DSN may carry a password
-	Query string `yaml:"query" json:"query,omitempty"`
+	URL   string `json:"url,omitempty"`
+	File  string `json:"file,omitempty"`
+	SQL   Secret `json:"sql,omitempty"` // a DSN may carry a password
+	Query string `json:"query,omitempty"`
 	// Auth sends the delivery credentials with effects-URL requests, for
 	// receivers that protect their effects endpoint like their webhook.
-	Auth bool `yaml:"auth" json:"auth,omitempty"`
+	Auth bool `json:"auth,omitempty"`
 }
 
 // Configured reports whether any probe is set.
 func (e EffectsConfig) Configured() bool { return e.URL != "" || e.File != "" || e.SQL.IsSet() }
 
-// Config is one run's configuration: decoded from hookproof.yaml over
-// DefaultConfig, then overridden by HOOKPROOF_* variables and flags (in cmd),
-// then validated once.
+// Config is one run's configuration: DefaultConfig (or a command's variant of
+// it) with the command's flags applied, each flag having been set from the
+// command line, a HOOKPROOF_* variable or the config file (in cmd); then
+// validated once. Validate's messages name the flags.
 type Config struct {
-	Target         string        `yaml:"target" json:"target"`
-	Auth           AuthConfig    `yaml:"auth" json:"auth"`
-	Headers        []Header      `yaml:"headers" json:"headers,omitempty"`
-	Profile        string        `yaml:"profile" json:"profile"`
-	EventTypes     []string      `yaml:"event_types" json:"event_types,omitempty"`
-	Effects        EffectsConfig `yaml:"effects" json:"effects"`
-	TLS            TLSConfig     `yaml:"tls" json:"tls"`
-	Timeouts       Timeouts      `yaml:"timeouts" json:"timeouts"`
-	Retry          RetryPolicy   `yaml:"retry" json:"retry"`
-	RestartCommand string        `yaml:"restart_command" json:"restart_command,omitempty"`
-	ReportDir      string        `yaml:"report_dir" json:"report_dir,omitempty"`
-	LabelFilter    string        `yaml:"label_filter" json:"label_filter,omitempty"`
-	Strict         bool          `yaml:"strict" json:"strict,omitempty"`
-	Seed           int64         `yaml:"seed" json:"seed"`
+	Target         string        `json:"target"`
+	Auth           AuthConfig    `json:"auth"`
+	Headers        []Header      `json:"headers,omitempty"`
+	Profile        string        `json:"profile"`
+	EventTypes     []string      `json:"event_types,omitempty"`
+	Effects        EffectsConfig `json:"effects"`
+	TLS            TLSConfig     `json:"tls"`
+	Timeouts       Timeouts      `json:"timeouts"`
+	Retry          RetryPolicy   `json:"retry"`
+	RestartCommand string        `json:"restart_command,omitempty"`
+	ReportDir      string        `json:"report_dir,omitempty"`
+	LabelFilter    string        `json:"label_filter,omitempty"`
+	Strict         bool          `json:"strict,omitempty"`
+	Seed           int64         `json:"seed"`
 	// AllowRemoteLoad lets the load checks and hookproof load send to a
 	// target that is not on loopback; without it they refuse (load) or are
 	// skipped (certify), so load never leaves the machine by accident.
-	AllowRemoteLoad bool `yaml:"allow_remote_load" json:"allow_remote_load,omitempty"`
+	AllowRemoteLoad bool `json:"allow_remote_load,omitempty"`
 	// BodyLimit is the body size a receiver must refuse beyond (VAL-03).
-	BodyLimit int64 `yaml:"body_limit" json:"body_limit"`
+	BodyLimit int64 `json:"body_limit"`
 	// RequiredRate is LOAD-01's rate in events/s; LoadDuration its duration.
-	RequiredRate float64       `yaml:"required_rate" json:"required_rate"`
+	RequiredRate float64       `json:"required_rate"`
+	LoadDuration time.Duration `json:"load_duration"`
 	// DedupeRetention, when set, is how long IDEM-07 waits (real time)
 	// before redelivering an event; --profile production waits the whole
 	// RiskOS retry span without it.
-	DedupeRetention time.Duration `yaml:"dedupe_retention" json:"dedupe_retention,omitempty"`
-	LoadDuration time.Duration `yaml:"load_duration" json:"load_duration"`
+	DedupeRetention time.Duration `json:"dedupe_retention,omitempty"`
 }
 
 // DefaultBodyLimit is the default size limit of VAL-03 (docs/requirements.md).
@@ -148,27 +144,6 @@ func DefaultConfig() Config {
 	}
 }
 
-// LoadConfigFile decodes a YAML config over cfg. Unknown keys are errors, so
-// a typo does not silently fall back to a default; errors name the file and
-// line.
-func LoadConfigFile(path string, cfg *Config) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("config %s: %w", path, err)
-	}
-	return DecodeConfig(path, bytes.NewReader(b), cfg)
-}
-
-// DecodeConfig decodes YAML from r over cfg; name labels errors.
-func DecodeConfig(name string, r io.Reader, cfg *Config) error {
-	dec := yaml.NewDecoder(r)
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("config %s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
-	}
-	return nil
-}
-
 // Validate reports every problem together, each naming its field.
 func (c Config) Validate() error {
 	var errs []error
@@ -178,19 +153,19 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.Target == "" {
-		add(errors.New("target (--target): required"))
+		add(errors.New("--target: required"))
 	} else if err := checkHTTPURL(c.Target); err != nil {
-		add(fmt.Errorf("target (--target): %w", err))
+		add(fmt.Errorf("--target: %w", err))
 	}
 	add(c.Auth.Validate())
 	switch c.Profile {
 	case ProfileQuick, ProfileFull, ProfileProduction:
 	default:
-		add(fmt.Errorf("profile (--profile): %q is not quick, full or production", c.Profile))
+		add(fmt.Errorf("--profile: %q is not quick, full or production", c.Profile))
 	}
 	for _, t := range c.EventTypes {
 		if _, ok := LookupEventType(t); !ok {
-			add(fmt.Errorf("event_types: %q is not a RiskOS event type (see hookproof events list)", t))
+			add(fmt.Errorf("--event-types: %q is not a RiskOS event type (see hookproof events list)", t))
 		}
 	}
 	for i, h := range c.Headers {
@@ -202,33 +177,40 @@ func (c Config) Validate() error {
 	}
 	if c.Effects.URL != "" {
 		if err := checkHTTPURL(c.Effects.URL); err != nil {
-			add(fmt.Errorf("effects.url (--effects-url): %w", err))
+			add(fmt.Errorf("--effects-url: %w", err))
 		}
 	}
 	if c.Effects.SQL.IsSet() && c.Effects.Query == "" {
-		add(errors.New("effects.query (--effects-query): required with effects.sql"))
+		add(errors.New("--effects-query: required with --effects-sql"))
 	}
 	if (c.TLS.ClientCert == "") != (c.TLS.ClientKey == "") {
-		add(errors.New("tls.client_cert and tls.client_key (--client-cert, --client-key): give both or neither"))
+		add(errors.New("--client-cert and --client-key: give both or neither"))
 	}
 	t := c.Timeouts
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"attempt", t.Attempt}, {"dial", t.Dial}, {"tls_handshake", t.TLSHandshake}, {"response_header", t.ResponseHeader}, {"ack_budget", t.AckBudget}, {"settle", t.Settle}, {"spec", t.Spec}} {
+	}{{"timeout", t.Attempt}, {"dial-timeout", t.Dial}, {"tls-handshake-timeout", t.TLSHandshake}, {"response-header-timeout", t.ResponseHeader}, {"ack-budget", t.AckBudget}, {"settle", t.Settle}, {"spec-timeout", t.Spec}} {
 		if d.v <= 0 {
-			add(fmt.Errorf("timeouts.%s: must be positive, got %s", d.name, d.v))
+			add(fmt.Errorf("--%s: must be positive, got %s", d.name, d.v))
 		}
 	}
-	add(c.Retry.Validate("retry."))
+	// Of the retry policy only the time scale is a setting; the rest is
+	// RiskOS's fixed schedule, checked as a whole.
+	if ts := c.Retry.TimeScale; !(ts > 0 && ts <= 1) {
+		add(fmt.Errorf("--time-scale: %g is outside (0, 1]", ts))
+	}
+	r := c.Retry
+	r.TimeScale = 1
+	add(r.Validate("retry policy "))
 	if c.BodyLimit < 1024 || c.BodyLimit > 1<<30 {
-		add(fmt.Errorf("body_limit (--body-limit): %d is outside 1 KiB..1 GiB", c.BodyLimit))
+		add(fmt.Errorf("--body-limit: %d is outside 1 KiB..1 GiB", c.BodyLimit))
 	}
 	if c.RequiredRate <= 0 {
-		add(fmt.Errorf("required_rate: must be positive, got %g", c.RequiredRate))
+		add(fmt.Errorf("--required-rate: must be positive, got %g", c.RequiredRate))
 	}
 	if c.LoadDuration <= 0 {
-		add(fmt.Errorf("load_duration: must be positive, got %s", c.LoadDuration))
+		add(fmt.Errorf("--load-duration (load: --duration): must be positive, got %s", c.LoadDuration))
 	}
 	return errors.Join(errs...)
 }

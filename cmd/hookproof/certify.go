@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -44,48 +43,53 @@ error; 3 target unreachable; 130 interrupted (the partial report is written).
 and implies --strict, so a fault that breaks only SHOULD requirements still exits 1.`,
 		Args: cobra.NoArgs,
 	}
-	cf := targetFlags(cmd)
+	cf := targetFlags(cmd, certifyDefaults())
 	fs := cmd.Flags()
 	fs.BoolVar(&o.demo, "demo", false, "certify the built-in reference receiver, started in-process on loopback")
 	fs.StringArrayVar(&o.demoFaults, "demo-fault", nil, "with --demo: switch on a receiver fault (repeatable)")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "stream Ginkgo's own output to stderr")
 	fs.StringVar(&o.color, "color", "auto", "colour: auto (on a terminal), always or never")
-	cf.str("profile", "quick (CI), full or production (TLS-01 becomes MUST)", func(c *harness.Config, v string) error { c.Profile = v; return nil })
-	cf.str("label-filter", "Ginkgo label filter, e.g. 'area:auth' or 'req:ACK-01 || req:IDEM-03'", func(c *harness.Config, v string) error { c.LabelFilter = v; return nil })
-	cf.str("report-dir", "write report.json, junit.xml, summary.md and report.html here", func(c *harness.Config, v string) error { c.ReportDir = v; return nil })
-	cf.str("effects-url", "effects probe: GET URL?event_id=ID answers {\"event_id\":ID,\"count\":N}", func(c *harness.Config, v string) error { c.Effects.URL = v; return nil })
-	cf.boolean("effects-auth", "send the delivery credentials with effects-URL requests too", func(c *harness.Config, v bool) { c.Effects.Auth = v })
-	cf.str("effects-file", "effects probe: a file the receiver appends one processed event_id per line to", func(c *harness.Config, v string) error { c.Effects.File = v; return nil })
-	cf.secret("effects-sql", "effects probe: PostgreSQL DSN, e.g. postgres://user:pass@host/db (env HOOKPROOF_EFFECTS_SQL)", func(c *harness.Config, s harness.Secret) { c.Effects.SQL = s })
-	cf.str("effects-query", "with --effects-sql: query counting processings of event_id $1, e.g. 'SELECT count(*) FROM processed WHERE event_id = $1'", func(c *harness.Config, v string) error { c.Effects.Query = v; return nil })
-	cf.str("restart-command", "shell command that restarts the receiver (enables IDEM-05)", func(c *harness.Config, v string) error { c.RestartCommand = v; return nil })
-	cf.str("event-types", "comma-separated subscribed event types (default: all)", func(c *harness.Config, v string) error {
-		c.EventTypes = strings.Split(v, ",")
-		return nil
-	})
-	cf.timeScale("multiply RiskOS retry waits (default 0.01 for certify)")
-	cf.duration("settle", "how long processing may take to show in the effects probe (default 5s)", func(c *harness.Config, v time.Duration) { c.Timeouts.Settle = v })
-	cf.duration("ack-budget", "p99 ack latency a receiver must meet (default 500ms)", func(c *harness.Config, v time.Duration) { c.Timeouts.AckBudget = v })
-	cf.int64v("body-limit", "the body size (bytes) the receiver must refuse beyond, for VAL-03 (default 1048576)", func(c *harness.Config, v int64) { c.BodyLimit = v })
-	cf.boolean("allow-remote-load", "run the load checks (LOAD-01..04, RETRY-02) against a target that is not on loopback", func(c *harness.Config, v bool) { c.AllowRemoteLoad = v })
-	cf.boolean("strict", "fail the run on SHOULD failures too", func(c *harness.Config, v bool) { c.Strict = v })
-	cf.duration("dedupe-retention", "IDEM-07: wait this long (real time) before redelivering an event (default: the whole retry span, in --profile production only)", func(c *harness.Config, v time.Duration) { c.DedupeRetention = v })
-	cf.float("required-rate", "the rate (events/s) the receiver must sustain: LOAD-01's rate, the pace of conformance deliveries and the processing deadline (default 50)", func(c *harness.Config, v float64) { c.RequiredRate = v })
-	cf.int64v("seed", "generator and spec-order seed (default: time-based)", func(c *harness.Config, v int64) { c.Seed = v })
+	c := cf.cfg
+	cf.str(&c.Profile, "profile", "quick (CI), full or production (TLS-01 becomes MUST)")
+	cf.str(&c.LabelFilter, "label-filter", "Ginkgo label filter, e.g. 'area:auth' or 'req:ACK-01 || req:IDEM-03'")
+	cf.str(&c.ReportDir, "report-dir", "write report.json, junit.xml, summary.md and report.html here")
+	cf.str(&c.Effects.URL, "effects-url", "effects probe: GET URL?event_id=ID answers {\"event_id\":ID,\"count\":N}")
+	cf.boolean(&c.Effects.Auth, "effects-auth", "send the delivery credentials with effects-URL requests too")
+	cf.str(&c.Effects.File, "effects-file", "effects probe: a file the receiver appends one processed event_id per line to")
+	cf.secret(&c.Effects.SQL, "effects-sql", "effects probe: PostgreSQL DSN, e.g. postgres://user:pass@host/db")
+	cf.str(&c.Effects.Query, "effects-query", "with --effects-sql: query counting processings of event_id $1, e.g. 'SELECT count(*) FROM processed WHERE event_id = $1'")
+	cf.str(&c.RestartCommand, "restart-command", "shell command that restarts the receiver (enables IDEM-05)")
+	cf.list(&c.EventTypes, "event-types", ",", "comma-separated subscribed event types (default: all)")
+	cf.timeScale("multiply RiskOS retry waits")
+	cf.duration(&c.Timeouts.Settle, "settle", "how long processing may take to show in the effects probe")
+	cf.duration(&c.Timeouts.AckBudget, "ack-budget", "p99 ack latency a receiver must meet")
+	cf.duration(&c.Timeouts.Spec, "spec-timeout", "bound on one check")
+	cf.int64v(&c.BodyLimit, "body-limit", "the body size (bytes) the receiver must refuse beyond, for VAL-03")
+	cf.float(&c.RequiredRate, "required-rate", "events/s the receiver must sustain: LOAD-01's rate, the pace of conformance deliveries and the processing deadline")
+	cf.duration(&c.DedupeRetention, "dedupe-retention", "IDEM-07: wait this long (real time) before redelivering an event (0: the whole retry span, in --profile production only)")
+	cf.duration(&c.LoadDuration, "load-duration", "length of LOAD-01's sustained run in the full and production profiles")
+	cf.boolean(&c.AllowRemoteLoad, "allow-remote-load", "run the load checks (LOAD-01..04, RETRY-02) against a target that is not on loopback")
+	cf.boolean(&c.Strict, "strict", "fail the run on SHOULD failures too")
+	cf.int64v(&c.Seed, "seed", "generator and spec-order seed (0: time-based)")
 
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		cfg := harness.DefaultConfig()
-		cfg.Retry.TimeScale = 0.01 // certify compresses the 362 s schedule unless told otherwise
-		cfg.Seed = time.Now().UnixNano()
-		if err := cf.loadInto(&cfg, os.Getenv); err != nil {
-			return err
+		cfg := cf.config()
+		if cfg.Seed == 0 {
+			cfg.Seed = time.Now().UnixNano()
 		}
 		return runCertify(cmd.Context(), cmd, cf, cfg, o)
 	}
 	return cmd
 }
 
-func init() { extraCommands = append(extraCommands, newCertifyCmd) }
+// certifyDefaults are certify's defaults: it compresses the 362 s retry
+// schedule unless told otherwise, and draws a fresh seed per run.
+func certifyDefaults() harness.Config {
+	c := harness.DefaultConfig()
+	c.Retry.TimeScale = 0.01
+	c.Seed = 0
+	return c
+}
 
 func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg harness.Config, o certifyOptions) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()

@@ -60,9 +60,9 @@ in requests (--max-requests, default derived from the schedule). Ctrl-C ends the
 run cleanly: the partial results are reported and written, exit code 130.`,
 		Args: cobra.NoArgs,
 	}
-	cf := targetFlags(cmd)
+	cf := targetFlags(cmd, harness.DefaultConfig())
 	fs := cmd.Flags()
-	fs.Float64Var(&lf.rate, "rate", 0, "events per second; 0 = as fast as possible (default: the config's required_rate, 50)")
+	fs.Float64Var(&lf.rate, "rate", cf.cfg.RequiredRate, "events per second; 0 = as fast as possible")
 	fs.Float64Var(&lf.duplicateRatio, "duplicate-ratio", 0, "share of deliveries that re-send an earlier event with its event_id, in [0, 1)")
 	fs.Float64Var(&lf.ramp, "ramp", 0, "ramp linearly from this rate up to --rate")
 	fs.DurationVar(&lf.rampOver, "ramp-over", 0, "length of the --ramp (default the whole run)")
@@ -78,21 +78,16 @@ run cleanly: the partial results are reported and written, exit code 130.`,
 	// user-facing feature.
 	fs.StringVar(&lf.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	_ = fs.MarkHidden("cpuprofile")
-	cf.duration("duration", "length of the run (default 30s)", func(c *harness.Config, v time.Duration) { c.LoadDuration = v })
-	cf.boolean("allow-remote-load", "send the load to a target that is not on loopback (it is refused otherwise)", func(c *harness.Config, v bool) { c.AllowRemoteLoad = v })
-	cf.duration("ack-budget", "p99 ack latency LOAD-01 allows (default 500ms)", func(c *harness.Config, v time.Duration) { c.Timeouts.AckBudget = v })
-	cf.str("report-dir", "write report.json (with its load section), junit.xml, summary.md and report.html here", func(c *harness.Config, v string) error { c.ReportDir = v; return nil })
-	cf.str("event-types", "comma-separated event types to send (default: all)", func(c *harness.Config, v string) error {
-		c.EventTypes = strings.Split(v, ",")
-		return nil
-	})
-	cf.int64v("seed", "event generator seed (each run still draws fresh event_ids)", func(c *harness.Config, v int64) { c.Seed = v })
+	c := cf.cfg
+	cf.duration(&c.LoadDuration, "duration", "length of the run (with --capacity: of the whole search, default 2m)")
+	cf.boolean(&c.AllowRemoteLoad, "allow-remote-load", "send the load to a target that is not on loopback (it is refused otherwise)")
+	cf.duration(&c.Timeouts.AckBudget, "ack-budget", "p99 ack latency LOAD-01 allows")
+	cf.str(&c.ReportDir, "report-dir", "write report.json (with its load section), junit.xml, summary.md and report.html here")
+	cf.list(&c.EventTypes, "event-types", ",", "comma-separated event types to send (default: all)")
+	cf.int64v(&c.Seed, "seed", "event generator seed (each run still draws fresh event_ids)")
 
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		cfg := harness.DefaultConfig()
-		if err := cf.loadInto(&cfg, os.Getenv); err != nil {
-			return err
-		}
+		cfg := cf.config()
 		if !fs.Changed("rate") {
 			lf.rate = cfg.RequiredRate
 		}
@@ -100,8 +95,6 @@ run cleanly: the partial results are reported and written, exit code 130.`,
 	}
 	return cmd
 }
-
-func init() { extraCommands = append(extraCommands, newLoadCmd) }
 
 // options turns the flags into engine options, naming the flag of every
 // problem.

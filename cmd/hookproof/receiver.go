@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -45,7 +44,7 @@ With --auth oauth2 and no --jwks-url, an OAuth2 issuer for the given client id
 and secret is started beside it and its token URL printed.`,
 		Args: cobra.NoArgs,
 	}
-	b := newBinder(cmd.Flags())
+	b := newBinder(cmd.Flags(), harness.DefaultConfig())
 	authFlags(b)
 	fs := cmd.Flags()
 	fs.StringVar(&addr, "listen", "127.0.0.1:8080", "address to listen on")
@@ -71,10 +70,7 @@ and secret is started beside it and its token URL printed.`,
 		if listFaults {
 			return printFaults(out)
 		}
-		cfg := harness.DefaultConfig()
-		if err := b.apply(&cfg, os.Getenv); err != nil {
-			return err
-		}
+		cfg := b.config()
 		var errs []error
 		opts := receiver.Options{Path: path, Auth: cfg.Auth, StateFile: stateFile, EffectsFile: effectsFile,
 			Workers: workers, QueueSize: queue, MaxBody: maxBody,

@@ -69,7 +69,7 @@ Exit codes: 0 every delivery acknowledged; 1 some were not; 2 bad input;
 3 the target refused the first connection; 130 interrupted.`,
 		Args: cobra.NoArgs,
 	}
-	cf := targetFlags(cmd)
+	cf := targetFlags(cmd, harness.DefaultConfig())
 	fs := cmd.Flags()
 	fs.StringVar(&o.from, "from", "", `JSON-lines file of events to replay ("-" for stdin)`)
 	fs.BoolVar(&o.shuffle, "shuffle", false, "deliver in a random order (copies included), reproducible with --seed")
@@ -79,10 +79,7 @@ Exit codes: 0 every delivery acknowledged; 1 some were not; 2 bad input;
 	fs.BoolVar(&o.strictSchema, "strict-schema", false, "refuse to send when any event breaks the RiskOS schema")
 	cf.timeScale("multiply retry waits (0.01 turns the 362 s schedule into 3.6 s)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		cfg, err := cf.load(os.Getenv)
-		if err != nil {
-			return err
-		}
+		cfg := cf.config()
 		var errs []error
 		if o.duplicates < 1 || o.duplicates > 1000 {
 			errs = append(errs, fmt.Errorf("--duplicates: %d is outside 1..1000", o.duplicates))
@@ -92,6 +89,7 @@ Exit codes: 0 every delivery acknowledged; 1 some were not; 2 bad input;
 		if o.from == "" {
 			errs = append(errs, errors.New(`--from: required (a JSON-lines file of events, or "-" for stdin)`))
 		} else {
+			var err error
 			events, err = loadReplay(o.from, cmd.InOrStdin(), cmd.ErrOrStderr(), o.strictSchema)
 			errs = append(errs, err)
 		}
@@ -108,8 +106,6 @@ Exit codes: 0 every delivery acknowledged; 1 some were not; 2 bad input;
 	}
 	return cmd
 }
-
-func init() { extraCommands = append(extraCommands, newReplayCmd) }
 
 // loadReplay reads and checks a whole replay file, printing one warning per
 // schema-invalid event to warn (or failing on them when strict).

@@ -102,8 +102,6 @@ func reportCommand(use, short, long string) *cobra.Command {
 	return cmd
 }
 
-func init() { extraCommands = append(extraCommands, newReportCmd) }
-
 func runReport(cmd *cobra.Command, o reportOptions) error {
 	var errs []error
 	render, ok := reportFormats[strings.ToLower(o.format)]

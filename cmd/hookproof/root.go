@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,16 +15,23 @@ import (
 
 // run is the whole program minus process concerns, so tests drive it in-process.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	root := newRootCmd(stdout, stderr)
+	prov := provenance{}
+	root := newRootCmd(stdout, stderr, os.Getenv, prov)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err != nil && isCobraUsageError(err) {
 		return usageErr(err)
 	}
+	if exitCode(ctx, err) == exitUsage {
+		err = withSources(err, prov)
+	}
 	return err
 }
 
-func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+// newRootCmd builds the command tree. Before any command runs, its flags not
+// given on the command line are filled from getenv and the config file, and
+// prov learns where each such value came from.
+func newRootCmd(stdout, stderr io.Writer, getenv func(string) string, prov provenance) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "hookproof",
 		Short: "Certify and load-test receivers of RiskOS webhooks",
@@ -39,20 +47,28 @@ and says requirement by requirement what holds and what does not.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr(fmt.Errorf("%s: %w (see %s --help)", c.CommandPath(), err, c.CommandPath()))
 	})
+	root.PersistentFlags().String("config", "", "config file (default ./hookproof.yaml if present; env HOOKPROOF_CONFIG)")
+	// The one list of subcommands.
 	root.AddCommand(
-		newEventsCmd(),
+		newCertifyCmd(),
 		newSendCmd(),
-		newReceiverCmd(),
+		newReplayCmd(),
+		newLoadCmd(),
 		newListenCmd(),
+		newReceiverCmd(),
+		newEventsCmd(),
+		newReportCmd(),
+		newInitCmd(),
 	)
-	for _, c := range extraCommands {
-		root.AddCommand(c())
+	markConfigurable(root)
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if !configurable(cmd) {
+			return nil
+		}
+		return resolveSources(cmd, getenv, prov)
 	}
 	return root
 }
-
-// extraCommands lets later subcommands register without touching this file.
-var extraCommands []func() *cobra.Command
 
 // isCobraUsageError recognises cobra's own argument errors, which it does not type.
 func isCobraUsageError(err error) bool {

@@ -52,7 +52,7 @@ func TestCertifyLeaksNoSecretInAnyForm(t *testing.T) {
 		client   = "hp-client"
 		csecret  = "cs-Garnet-7719-distinct"
 	)
-	cfgFile := writeFile(t, "hookproof.yaml", "auth:\n  type: basic\n  basic_user: "+user+"\n  basic_password: \""+password+"\"\n")
+	cfgFile := writeFile(t, "hookproof.yaml", "auth: basic\nbasic-user: "+user+"\nbasic-password: \""+password+"\"\n")
 	for _, tc := range []struct {
 		name string
 		env  map[string]string

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,7 +33,7 @@ follows the RiskOS retry policy (408, 409, 423, 429, 502, 503, 504 and network
 errors; waits 2, 4, 8, 16, 32, 60, 60, 60, 60, 60 s, compressed by --time-scale).`,
 		Args: cobra.NoArgs,
 	}
-	cf := targetFlags(cmd)
+	cf := targetFlags(cmd, harness.DefaultConfig())
 	fs := cmd.Flags()
 	fs.StringVar(&o.event, "event", "", "event type to send (see hookproof events list)")
 	fs.IntVar(&o.count, "count", 1, "how many distinct events")
@@ -43,10 +42,7 @@ errors; waits 2, 4, 8, 16, 32, 60, 60, 60, 60, 60 s, compressed by --time-scale)
 	fs.Int64Var(&o.seed, "seed", 0, "generator seed (default: time-based, so event_ids are fresh)")
 	cf.timeScale("multiply retry waits (0.01 turns the 362 s schedule into 3.6 s)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		cfg, err := cf.load(os.Getenv)
-		if err != nil {
-			return err
-		}
+		cfg := cf.config()
 		var errs []error
 		if o.event == "" {
 			errs = append(errs, errors.New("--event: required (see hookproof events list)"))
