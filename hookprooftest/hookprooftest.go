@@ -192,7 +192,7 @@ var certifyMu sync.Mutex
 
 func certify(t *testing.T, url string, o options) {
 	t.Helper()
-	filter, ok := runFilter(o.labelFilter, subtestPattern())
+	filter, ok := runFilter(o.labelFilter, subtestPattern(t.Name()))
 	if !ok {
 		t.Skip("hookprooftest: -run selects no requirement of the catalogue")
 	}
@@ -297,14 +297,14 @@ func judge(t *testing.T, r reports.RequirementResult, strict bool) {
 	switch r.Status {
 	case reports.StatusFailed:
 		if r.Level == string(harness.Must) || strict {
-			t.Errorf("%s %s: %s", r.Level, r.Title, msg)
+			t.Errorf("%s failed: %s", r.Level, msg)
 			return
 		}
-		t.Logf("SHOULD failed (fails with Strict): %s: %s", r.Title, msg)
+		t.Logf("SHOULD failed (fails with Strict): %s", msg)
 	case reports.StatusSkipped:
 		t.Skip(r.Reason)
 	default:
-		t.Logf("%s %s: passed", r.Level, r.Title)
+		t.Logf("%s passed: %s", r.Level, r.Title)
 	}
 }
 
@@ -348,19 +348,23 @@ func (w logWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// subtestPattern is the part of go test's -run pattern that selects
-// subtests of the running test (the second slash-separated element), "" if
-// there is none.
-func subtestPattern() string {
+// subtestPattern is the element of go test's -run pattern that selects the
+// subtests of the test named name (for TestX, the second slash-separated
+// element), "" if there is none.
+func subtestPattern(name string) string {
 	f := flag.Lookup("test.run")
 	if f == nil {
 		return ""
 	}
-	parts := splitRun(f.Value.String())
-	if len(parts) < 2 {
+	return patternBelow(f.Value.String(), name)
+}
+
+func patternBelow(run, name string) string {
+	parts, level := splitRun(run), strings.Count(name, "/")+1
+	if len(parts) <= level {
 		return ""
 	}
-	return parts[1]
+	return parts[level]
 }
 
 // splitRun splits a -run pattern on the slashes outside brackets and

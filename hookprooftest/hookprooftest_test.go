@@ -117,6 +117,16 @@ func TestRunFilterFollowsTheSubtestPattern(t *testing.T) {
 	if got := splitRun(`TestX/IDEM-0[1/2]/deeper`); len(got) != 3 || got[1] != "IDEM-0[1/2]" {
 		t.Errorf("splitRun = %q", got)
 	}
+	for _, tc := range []struct{ run, name, want string }{
+		{"TestX/IDEM", "TestX", "IDEM"},
+		{"TestX", "TestX", ""},
+		{"TestX/receiver/ACK", "TestX/receiver", "ACK"},
+		{"TestX/receiver", "TestX/receiver", ""},
+	} {
+		if got := patternBelow(tc.run, tc.name); got != tc.want {
+			t.Errorf("patternBelow(%q, %q) = %q, want %q", tc.run, tc.name, got, tc.want)
+		}
+	}
 }
 
 // This package's tests are themselves a binary with a Ginkgo suite of its
