@@ -64,19 +64,11 @@ func readManifests(t *testing.T) manifests {
 			var name string
 			switch head.APIVersion + " " + head.Kind {
 			case "batch/v1 Job":
-				var j batchv1.Job
-				if err := yaml.UnmarshalStrict([]byte(doc), &j); err != nil {
-					t.Fatalf("%s: %v", f, err)
-				}
-				name = j.Name
-				m.jobs[name] = &j
+				j := decodeStrict[batchv1.Job](t, f, doc)
+				name, m.jobs[j.Name] = j.Name, j
 			case "v1 PersistentVolumeClaim":
-				var p corev1.PersistentVolumeClaim
-				if err := yaml.UnmarshalStrict([]byte(doc), &p); err != nil {
-					t.Fatalf("%s: %v", f, err)
-				}
-				name = p.Name
-				m.pvcs[name] = &p
+				p := decodeStrict[corev1.PersistentVolumeClaim](t, f, doc)
+				name, m.pvcs[p.Name] = p.Name, p
 			default:
 				t.Fatalf("%s document %d: unexpected %s %s", f, i, head.APIVersion, head.Kind)
 			}
@@ -86,6 +78,17 @@ func readManifests(t *testing.T) manifests {
 		}
 	}
 	return m
+}
+
+// decodeStrict decodes one manifest document into T, unknown fields being
+// errors.
+func decodeStrict[T any](t *testing.T, file, doc string) *T {
+	t.Helper()
+	var v T
+	if err := yaml.UnmarshalStrict([]byte(doc), &v); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return &v
 }
 
 // expand substitutes $(VAR) references as the kubelet does in args; an
