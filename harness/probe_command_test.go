@@ -16,9 +16,9 @@ import (
 
 func TestSplitWords(t *testing.T) {
 	for in, want := range map[string][]string{
-		`redis-cli -p 6379 SCARD processed:{event_id}`: {"redis-cli", "-p", "6379", "SCARD", "processed:{event_id}"},
+		`redis-cli -p 6379 SCARD processed:{event_id}`:              {"redis-cli", "-p", "6379", "SCARD", "processed:{event_id}"},
 		`mariadb -e "SELECT count(*) FROM t WHERE id='{event_id}'"`: {"mariadb", "-e", "SELECT count(*) FROM t WHERE id='{event_id}'"},
-		`a 'b c' d\ e "f\"g" ''`: {"a", "b c", "d e", `f"g`, ""},
+		`a 'b c' d\ e "f\"g" ''`:                                    {"a", "b c", "d e", `f"g`, ""},
 	} {
 		got, err := SplitWords(in)
 		if err != nil || !reflect.DeepEqual(got, want) {
