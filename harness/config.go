@@ -277,6 +277,7 @@ func (c Config) Secrets() []string {
 	if c.Effects.SQL.IsSet() {
 		s = append(s, c.Effects.SQL.Reveal())
 	}
+	s = append(s, CommandSecrets(c.Effects.Command)...)
 	// A static header may carry an API key; its value is a secret when
 	// its name says so, as for redaction.
 	for _, h := range c.Headers {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -70,12 +71,44 @@ func NewCommandProbe(command string, shell bool, timeout time.Duration) (*Comman
 	return p, nil
 }
 
-// Describe implements Probe.
+// Describe implements Probe, with the command's credentials redacted.
 func (p *CommandProbe) Describe() string {
-	if p.Shell {
-		return fmt.Sprintf("effects command (through /bin/sh) %q", p.Command)
+	cmd := p.Command
+	for _, s := range CommandSecrets(p.Command) {
+		cmd = strings.ReplaceAll(cmd, s, Redacted)
 	}
-	return fmt.Sprintf("effects command %q", p.Command)
+	if p.Shell {
+		return fmt.Sprintf("effects command (through /bin/sh) %q", cmd)
+	}
+	return fmt.Sprintf("effects command %q", cmd)
+}
+
+// CommandSecrets returns the credentials a probe command line carries, so
+// that output and reports never show them: the value of --password,
+// --pass, --auth and -a (redis-cli), of any --NAME=VALUE whose name marks a
+// credential, and the userinfo of URLs (redis://:PASS@host). Passwords are
+// better passed in the environment (REDISCLI_AUTH, MYSQL_PWD), which
+// hookproof never prints.
+func CommandSecrets(command string) []string {
+	words, err := SplitWords(command)
+	if err != nil {
+		words = strings.Fields(command)
+	}
+	var s []string
+	for i, w := range words {
+		switch {
+		case (w == "-a" || w == "--pass" || w == "--password" || w == "--auth") && i+1 < len(words):
+			s = append(s, words[i+1])
+		case strings.HasPrefix(w, "--") && strings.Contains(w, "="):
+			name, value, _ := strings.Cut(w[2:], "=")
+			if (IsSensitiveName(name) || name == "pass") && value != "" {
+				s = append(s, value)
+			}
+		case strings.Contains(w, "://"):
+			s = append(s, urlSecrets(w)...)
+		}
+	}
+	return slices.DeleteFunc(s, func(v string) bool { return v == "" || v == EventIDPlaceholder })
 }
 
 // Count implements Probe.

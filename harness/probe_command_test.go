@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -136,4 +137,26 @@ func TestCommandProbeRealServers(t *testing.T) {
 			t.Errorf("query on a missing table: %v; want mariadb's stderr in the error", err)
 		}
 	})
+}
+
+func TestCommandSecretsRedacted(t *testing.T) {
+	cmd := `redis-cli -u redis://:pw-in-url@127.0.0.1:6379 -a s3cret-a --password=s3cret-b SCARD processed:{event_id}`
+	p, err := NewCommandProbe(cmd, false, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := p.Describe()
+	for _, s := range []string{"pw-in-url", "s3cret-a", "s3cret-b"} {
+		if strings.Contains(d, s) {
+			t.Errorf("Describe %q shows %q", d, s)
+		}
+	}
+	if !strings.Contains(d, "SCARD processed:{event_id}") {
+		t.Errorf("Describe %q lost the command", d)
+	}
+	c := DefaultConfig()
+	c.Effects.Command = cmd
+	if got := c.Secrets(); !slices.Contains(got, "s3cret-a") || !slices.Contains(got, "s3cret-b") || !slices.Contains(got, "pw-in-url") {
+		t.Errorf("Config.Secrets() = %q; want the command's credentials", got)
+	}
 }
