@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hookproof/hookproof/internal/dbtest"
+	"github.com/hookproof/hookproof/internal/proc"
 	"github.com/hookproof/hookproof/reports"
 )
 
@@ -40,16 +40,6 @@ func needTool(t *testing.T, what, hint string, ok bool) {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
-}
-
-func freeLoopbackPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // exampleRun is one managed certification of an example receiver.
@@ -120,7 +110,7 @@ func certifyManaged(t *testing.T, receiverCmd string, port int, extra ...string)
 	if strings.Contains(out, "goroutine ") || strings.Contains(out, "panic:") {
 		t.Errorf("output has a stack trace:\n%s", out)
 	}
-	if left := withMarker(marker); len(left) != 0 {
+	if left := proc.WithEnv(marker); len(left) != 0 {
 		t.Errorf("receiver processes left behind: pids %v", left)
 	}
 	log, err := os.ReadFile(filepath.Join(dir, "receiver.log"))
@@ -132,29 +122,6 @@ func certifyManaged(t *testing.T, receiverCmd string, port int, extra ...string)
 		t.Fatalf("report.json: %v\n%s", err, out)
 	}
 	return exampleRun{rep: rep, out: out, code: code}
-}
-
-// withMarker lists the live processes whose environment holds marker.
-func withMarker(marker string) []int {
-	entries, _ := os.ReadDir("/proc")
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if err != nil || !slices.Contains(strings.Split(string(env), "\x00"), marker) {
-			continue
-		}
-		if st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil {
-			if i := strings.LastIndexByte(string(st), ')'); i >= 0 && strings.HasPrefix(string(st)[i+1:], " Z") {
-				continue // a zombie runs nothing
-			}
-		}
-		pids = append(pids, pid)
-	}
-	return pids
 }
 
 func reqStatuses(rep *reports.Report) map[string]string {
@@ -217,7 +184,7 @@ func TestExampleExpressWithLogProbe(t *testing.T) {
 			env, port, exampleToken, filepath.Join(t.TempDir(), "events.jsonl"), filepath.Join(app, "server.js"))
 	}
 	t.Run("compliant", func(t *testing.T) {
-		port := freeLoopbackPort(t)
+		port := dbtest.FreePort(t)
 		r := certifyManaged(t, cmd(port, ""), port, "--effects-match", match)
 		expectPassesEveryMust(t, r)
 		if !strings.Contains(strings.Join(r.rep.Notes, "\n"), "log lines matching") {
@@ -225,7 +192,7 @@ func TestExampleExpressWithLogProbe(t *testing.T) {
 		}
 	})
 	t.Run("no dedupe", func(t *testing.T) {
-		port := freeLoopbackPort(t)
+		port := dbtest.FreePort(t)
 		r := certifyManaged(t, cmd(port, "NO_DEDUPE=1"), port, "--effects-match", match,
 			"--label-filter", "area:idem || req:LOAD-03")
 		expectFails(t, r, "IDEM-02", "IDEM-03", "LOAD-03")
@@ -244,12 +211,12 @@ func TestExampleFlaskWithCommandProbe(t *testing.T) {
 			env, port, exampleToken, filepath.Join(t.TempDir(), "receiver.sqlite3"), redis.Addr(), app)
 	}
 	t.Run("compliant", func(t *testing.T) {
-		port := freeLoopbackPort(t)
+		port := dbtest.FreePort(t)
 		r := certifyManaged(t, cmd(port, ""), port, "--effects-command", probe)
 		expectPassesEveryMust(t, r)
 	})
 	t.Run("no dedupe", func(t *testing.T) {
-		port := freeLoopbackPort(t)
+		port := dbtest.FreePort(t)
 		r := certifyManaged(t, cmd(port, "NO_DEDUPE=1"), port, "--effects-command", probe, "--label-filter", "req:IDEM-02")
 		expectFails(t, r, "IDEM-02")
 	})
@@ -269,19 +236,19 @@ func TestExampleGoWithEffectsURL(t *testing.T) {
 	}
 	effects := func(port int) string { return fmt.Sprintf("http://127.0.0.1:%d/_hookproof/effects", port) }
 	t.Run("compliant", func(t *testing.T) {
-		port := freeLoopbackPort(t)
+		port := dbtest.FreePort(t)
 		r := certifyManaged(t, cmd(port, ""), port, "--effects-url", effects(port))
 		expectPassesEveryMust(t, r)
 	})
 	t.Run("no dedupe", func(t *testing.T) {
-		port := freeLoopbackPort(t)
+		port := dbtest.FreePort(t)
 		r := certifyManaged(t, cmd(port, "NO_DEDUPE=1"), port, "--effects-url", effects(port), "--label-filter", "req:IDEM-02")
 		expectFails(t, r, "IDEM-02")
 	})
 }
 
 // The leftover check must see a process that carries the marker.
-func TestWithMarkerSeesAMarkedProcess(t *testing.T) {
+func TestLeftoverCheckSeesAMarkedProcess(t *testing.T) {
 	marker := fmt.Sprintf("HOOKPROOF_EXAMPLE_RUN=self-check-%d", time.Now().UnixNano())
 	c := exec.Command("sleep", "60")
 	c.Env = append(os.Environ(), marker)
@@ -289,7 +256,7 @@ func TestWithMarkerSeesAMarkedProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = c.Process.Kill(); _ = c.Wait() }()
-	if got := withMarker(marker); !slices.Equal(got, []int{c.Process.Pid}) {
-		t.Errorf("withMarker = %v; want [%d]", got, c.Process.Pid)
+	if got := proc.WithEnv(marker); !slices.Equal(got, []int{c.Process.Pid}) {
+		t.Errorf("proc.WithEnv = %v; want [%d]", got, c.Process.Pid)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/onsi/gomega"
 
+	"github.com/hookproof/hookproof/internal/dbtest"
 	"github.com/hookproof/hookproof/internal/proc"
 	"github.com/hookproof/hookproof/reports"
 )
@@ -63,7 +64,7 @@ func TestManagedReceiverStoppedOnInterrupt(t *testing.T) {
 	g := gomega.NewWithT(t)
 	t.Setenv("HOOKPROOF_BEARER_TOKEN", "")
 	groups, started := recordGroups(t)
-	port := freeLoopbackPort(t)
+	port := dbtest.FreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -100,21 +101,11 @@ func TestManagedReceiverStoppedOnInterrupt(t *testing.T) {
 	expectGroupsGone(t, groups())
 }
 
-func freeLoopbackPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func TestManagedReceiverStartFailures(t *testing.T) {
 	t.Setenv("HOOKPROOF_BEARER_TOKEN", "")
 	t.Run("exits before answering", func(t *testing.T) {
 		groups, _ := recordGroups(t)
-		port := freeLoopbackPort(t)
+		port := dbtest.FreePort(t)
 		_, errOut, code := cli(t, "certify", "--target", fmt.Sprintf("http://127.0.0.1:%d/hook", port),
 			"--receiver-command", "echo boom-from-receiver >&2; exit 3", "--color", "never")
 		if code != exitUnreachable || !strings.Contains(errOut, "boom-from-receiver") || !strings.Contains(errOut, "--receiver-command") {

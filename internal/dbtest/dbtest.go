@@ -17,9 +17,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookproof/hookproof/internal/proc"
 )
 
 // startTimeout bounds a server's start on a busy 2-core machine.
@@ -32,8 +33,7 @@ type Server struct {
 	// Dir is its private directory (data, socket).
 	Dir string
 
-	cmd  *exec.Cmd
-	done chan struct{}
+	g *proc.Group
 }
 
 // Addr is 127.0.0.1:Port.
@@ -146,17 +146,20 @@ func start(t testing.TB, command func(dir string, port int) *exec.Cmd, ready str
 	return nil
 }
 
-// serve starts cmd and waits for its ready line in its output rather than
-// polling the port.
+// serve starts cmd in its own process group and waits for its ready line
+// in its output rather than polling the port.
 func (s *Server) serve(cmd *exec.Cmd, ready string) error {
 	cmd.Dir = s.Dir
-	// Pdeathsig: a test binary killed by -timeout must not leave a server behind.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
+	g, err := proc.Start(cmd)
+	if err != nil {
 		return fmt.Errorf("starting %s: %w", cmd.Path, err)
 	}
+	go func() {
+		<-g.Done()
+		_ = pw.Close()
+	}()
 	var (
 		mu  sync.Mutex
 		log strings.Builder
@@ -178,42 +181,40 @@ func (s *Server) serve(cmd *exec.Cmd, ready string) error {
 		}
 		_, _ = io.Copy(io.Discard, pr)
 	}()
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		_ = pw.Close()
-		close(done)
-	}()
 	logText := func() string { mu.Lock(); defer mu.Unlock(); return log.String() }
 	select {
 	case <-readyc:
-		s.cmd, s.done = cmd, done
+		s.g = g
 		return nil
-	case <-done:
+	case <-g.Done():
 		if l := logText(); strings.Contains(l, "Address already in use") || strings.Contains(l, "Can't start server: Bind") {
 			return errBind
 		}
 		return fmt.Errorf("%s exited before it was ready:\n%s", filepath.Base(cmd.Path), logText())
 	case <-time.After(startTimeout):
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-done
+		_ = g.Stop(0)
 		return fmt.Errorf("%s not ready after %v:\n%s", filepath.Base(cmd.Path), startTimeout, logText())
 	}
 }
 
-// stop asks the server to shut down, kills it if that takes too long, and
-// removes its directory.
+// stop ends the server's group (SIGTERM, SIGKILL after 15 s) and removes
+// its directory.
 func (s *Server) stop() {
-	if s.cmd != nil {
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-s.done:
-		case <-time.After(15 * time.Second):
-			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-			<-s.done
-		}
+	if s.g != nil {
+		_ = s.g.Stop(15 * time.Second)
 	}
 	_ = os.RemoveAll(s.Dir)
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago, for a
+// server a test starts itself.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
 }
 
 func freePort() (int, error) {

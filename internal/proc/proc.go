@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -108,6 +109,22 @@ func (g *Group) waitEmpty(limit time.Duration) error {
 // Members lists the live processes of process group pgid, from /proc.
 // Zombies count as gone: they run nothing and hold no port.
 func Members(pgid int) []int {
+	return live(func(_ string, pgrp int) bool { return pgrp == pgid })
+}
+
+// WithEnv lists the live processes whose environment holds entry
+// ("NAME=value"), from /proc: a marker a command and everything it forks
+// inherit, whatever process group or session they move to.
+func WithEnv(entry string) []int {
+	return live(func(dir string, _ int) bool {
+		env, err := os.ReadFile(filepath.Join(dir, "environ"))
+		return err == nil && slices.Contains(strings.Split(string(env), "\x00"), entry)
+	})
+}
+
+// live lists the pids of /proc whose process is not a zombie and for which
+// keep, given its /proc directory and process group, is true.
+func live(keep func(dir string, pgrp int) bool) []int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
@@ -118,12 +135,13 @@ func Members(pgid int) []int {
 		if err != nil {
 			continue
 		}
-		st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		dir := filepath.Join("/proc", e.Name())
+		st, err := os.ReadFile(filepath.Join(dir, "stat"))
 		if err != nil {
 			continue
 		}
 		state, pg, err := parseStat(string(st))
-		if err == nil && pg == pgid && state != "Z" && state != "X" {
+		if err == nil && state != "Z" && state != "X" && keep(dir, pg) {
 			pids = append(pids, pid)
 		}
 	}
