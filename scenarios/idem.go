@@ -152,7 +152,7 @@ func idem07Wait(cfg harness.Config) time.Duration {
 // needProbe skips a spec that can only be judged through an effects probe.
 func needProbe(env *Env) {
 	if env.Probe == nil {
-		Skip("needs an effects probe: pass --effects-url, --effects-file or --effects-sql; idempotency is unverified")
+		Skip("needs an effects probe: pass --effects-url, --effects-file, --effects-sql, --effects-match or --effects-command; idempotency is unverified")
 	}
 }
 
@@ -197,8 +197,10 @@ func expectNoneProcessed(ctx context.Context, env *Env, ids []string) {
 		}
 		return seen, nil
 	}
+	// The probe is named: a log pattern that matches receipt rather than
+	// processing counts refused requests too, and this is where it shows.
 	Consistently(ctx, processed).WithTimeout(env.Sizes.Consistent).WithPolling(50*time.Millisecond).
-		Should(BeEmpty(), "rejected deliveries were processed")
+		Should(BeEmpty(), "rejected deliveries were processed, as read through %s (if that is a log pattern, it must match the line written when an event is processed, not when a request arrives)", env.Probe.Describe())
 }
 
 func probeCount(ctx context.Context, env *Env, id string) func() (int, error) {

@@ -7,7 +7,9 @@ worker thread.
 Environment: HOST (127.0.0.1), PORT (8082), AUTH=bearer|basic, BEARER_TOKEN, BASIC_USER,
 BASIC_PASSWORD, DB (./receiver.sqlite3), EFFECTS=1 to serve the test-only effects endpoint,
 NO_DEDUPE=1 for a deliberately broken variant that processes every copy, WORKER_DELAY (seconds
-of simulated work per event).
+of simulated work per event), REDIS=host:port to also record each processing in Redis (SADD
+processed:<event_id> <inbox seq>), where hookproof's command probe can count it with
+redis-cli SCARD processed:{event_id}.
 """
 
 import base64
@@ -16,6 +18,7 @@ import json
 import logging
 import os
 import queue
+import socket
 import sqlite3
 import threading
 import time
@@ -27,6 +30,7 @@ BODY_LIMIT = 1 << 20
 DB = os.environ.get("DB", "receiver.sqlite3")
 NO_DEDUPE = os.environ.get("NO_DEDUPE") == "1"
 WORKER_DELAY = float(os.environ.get("WORKER_DELAY", "0"))
+REDIS = os.environ.get("REDIS", "")
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 log = logging.getLogger("receiver")
@@ -62,12 +66,34 @@ def init_db():
         work.put(row)
 
 
+class Redis:
+    """Just enough of the Redis protocol for one command at a time, so the example needs no client
+    library."""
+
+    def __init__(self, addr):
+        host, _, port = addr.rpartition(":")
+        self.sock = socket.create_connection((host, int(port)), timeout=30)
+        self.reader = self.sock.makefile("rb")
+
+    def call(self, *args):
+        parts = [str(a).encode() for a in args]
+        self.sock.sendall(b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
+        reply = self.reader.readline()
+        if reply.startswith(b"-"):
+            raise RuntimeError(reply.decode().strip())
+        return reply
+
+
 def worker():
     c = db()
+    redis = Redis(REDIS) if REDIS else None
     while True:
         seq, event_id, event_type, event_at = work.get()
         time.sleep(WORKER_DELAY)  # the business work this example stands in for
         log.info("processed event_id=%s event_type=%s event_at=%s", event_id, event_type, event_at)
+        if redis:
+            # The inbox seq is one per stored copy, so the set's size is the number of processings.
+            redis.call("SADD", "processed:" + event_id, seq)
         c.execute("BEGIN")
         c.execute("INSERT INTO effects (event_id) VALUES (?)", (event_id,))
         c.execute("UPDATE inbox SET processed = 1 WHERE seq = ?", (seq,))
