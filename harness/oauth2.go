@@ -98,7 +98,7 @@ type OAuth2Authorizer struct {
 	// learned before any caller can send it, so a token replaced by a
 	// refresh stays redacted in everything written afterwards.
 	learn atomic.Pointer[Redactor]
-	now    func() time.Time
+	now   func() time.Time
 
 	fetches atomic.Int64
 
