@@ -262,7 +262,7 @@ func xmlEscape(s string) string {
 }
 
 // Writer returns w with every line scrubbed before it reaches w. Output is
-// held back until a newline (so a secret split across two writes is still
+// held back until a newline or carriage return (so a secret split across two writes is still
 // caught) or until Flush; call Flush when the writer's user is done.
 func (r *Redactor) Writer(w io.Writer) *ScrubWriter {
 	return &ScrubWriter{r: r, w: w}
@@ -286,7 +286,8 @@ func (s *ScrubWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.buf = append(s.buf, p...)
-	if i := bytes.LastIndexByte(s.buf, '\n'); i >= 0 {
+	// A carriage return ends a line too: live progress lines redraw with it.
+	if i := bytes.LastIndexAny(s.buf, "\n\r"); i >= 0 {
 		if err := s.emit(s.buf[:i+1]); err != nil {
 			return 0, err
 		}

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
 	"github.com/hookproof/hookproof/harness"
@@ -361,8 +360,7 @@ type liveLine struct {
 const plainEvery = 5
 
 func newLiveLine(w io.Writer) *liveLine {
-	f, ok := w.(*os.File)
-	return &liveLine{w: w, tty: ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))}
+	return &liveLine{w: w, tty: isTerminal(w)}
 }
 
 // observe is the engine's Snapshot callback; the engine never calls it
