@@ -48,8 +48,8 @@ func NewBreaker(threshold int) *Breaker {
 }
 
 // Observe counts a delivery attempt: any HTTP answer resets the count; a
-// timeout, reset or refused connection adds to it. Use it as the sender's
-// observer.
+// timeout or a refused connection adds to it; other failures (a reset, a
+// TLS error) leave it as it is. Use it as the sender's observer.
 func (b *Breaker) Observe(a harness.Attempt) {
 	if b == nil {
 		return
@@ -58,8 +58,15 @@ func (b *Breaker) Observe(a harness.Attempt) {
 		return // cancelled by the trip itself
 	}
 	b.mu.Lock()
-	if a.Status != 0 {
+	switch {
+	case a.Status != 0:
 		b.silent = 0
+		b.mu.Unlock()
+		return
+	case a.ErrorClass != harness.ErrTimeout && a.ErrorClass != harness.ErrRefused:
+		// A reset or a TLS refusal is the receiver acting, and what the
+		// checks are there to judge; only silence, or a target gone
+		// away, means nothing more can be learnt.
 		b.mu.Unlock()
 		return
 	}

@@ -16,7 +16,8 @@ func TestBreakerTripsAfterConsecutiveSilence(t *testing.T) {
 	b.Observe(harness.Attempt{ErrorClass: harness.ErrTimeout})
 	b.Observe(harness.Attempt{Status: 503}) // an answer resets the count
 	b.Observe(harness.Attempt{ErrorClass: harness.ErrTimeout})
-	b.Observe(harness.Attempt{ErrorClass: harness.ErrTimeout})
+	b.Observe(harness.Attempt{ErrorClass: harness.ErrReset}) // the receiver acting: neither
+	b.Observe(harness.Attempt{ErrorClass: harness.ErrRefused})
 	if b.Reason() != "" {
 		t.Fatalf("tripped after 2 silent attempts in a row: %q", b.Reason())
 	}

@@ -348,7 +348,7 @@ func preflightToken(ctx context.Context, auth harness.Authorizer) error {
 }
 
 // preflightDelivery sends one valid event, outside the run's ledger, and
-// fails when the target does not answer it within preflightTimeout: a
+// fails when the target lets it time out (within preflightTimeout): a
 // target that accepts connections and never answers would otherwise keep
 // every check waiting out its timeouts.
 func preflightDelivery(ctx context.Context, cfg harness.Config, client *http.Client, auth harness.Authorizer) error {
@@ -369,7 +369,10 @@ func preflightDelivery(ctx context.Context, cfg harness.Config, client *http.Cli
 	ctx, cancel := context.WithTimeout(ctx, min(preflightTimeout, cfg.Timeouts.Attempt))
 	defer cancel()
 	a := s.Send(ctx, d)
-	if a.Status != 0 {
+	if a.Status != 0 || a.ErrorClass != harness.ErrTimeout {
+		// Any answer, and any failure that is the receiver's own doing (a
+		// reset, a TLS refusal), is evidence the checks will judge; only
+		// silence leaves nothing to judge.
 		return nil
 	}
 	return fmt.Errorf("target %s accepted the connection but did not answer a delivery within %s (%s): nothing can be judged", harness.RedactURL(cfg.Target), min(preflightTimeout, cfg.Timeouts.Attempt), orClass(a.ErrorClass))

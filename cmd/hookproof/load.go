@@ -194,6 +194,7 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 	if err != nil {
 		return usageErr(err)
 	}
+	learnAuth(redactorOf(ctx), auth) // each token fetched stays out of the console
 	if err := reachable(ctx, cfg); err != nil {
 		return unreachableErr(err)
 	}
