@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"sync"
 	"syscall"
 	"time"
 
@@ -308,10 +309,29 @@ func runRestart(ctx context.Context, command string, stderr io.Writer) error {
 		return err
 	}
 	c.WaitDelay = restartGrace + time.Second
-	if err := c.Run(); err != nil {
+	if err := c.Start(); err != nil {
+		return fmt.Errorf("--restart-command: %w", err)
+	}
+	pgid := c.Process.Pid
+	restartGroups.Store(pgid, struct{}{})
+	defer restartGroups.Delete(pgid)
+	if err := c.Wait(); err != nil {
 		return fmt.Errorf("--restart-command: %w", err)
 	}
 	return nil
+}
+
+// restartGroups holds the process groups of --restart-command runs still
+// going, so an exit that cannot wait for ctx to end them (a second Ctrl-C)
+// kills them on the way out.
+var restartGroups sync.Map
+
+// killRestartGroups ends every --restart-command group still running.
+func killRestartGroups() {
+	restartGroups.Range(func(k, _ any) bool {
+		_ = syscall.Kill(-k.(int), syscall.SIGKILL)
+		return true
+	})
 }
 
 // defaultMaxDuration is the run deadline of cfg's profile: quick runs fit
