@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -106,5 +108,43 @@ func TestScrubErrorKeepsTheChain(t *testing.T) {
 	}
 	if r.ScrubError(nil) != nil {
 		t.Error("nil error became non-nil")
+	}
+}
+
+// Every token an OAuth2Authorizer fetches is learned before it is used, so
+// the token a refresh replaced stays redacted too.
+func TestOAuth2TokensAreLearnedAsFetched(t *testing.T) {
+	var n int
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		tok := fmt.Sprintf("fetched-token-%d-xyz", n)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":%q,"token_type":"bearer","expires_in":3600}`, tok)
+	}))
+	defer srv.Close()
+	a, err := NewAuthorizer(AuthConfig{Type: AuthOAuth2, OAuth2: OAuth2Config{TokenURL: srv.URL, ClientID: "c", ClientSecret: "client-secret-1"}}, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRedactor()
+	oa := a.(*OAuth2Authorizer)
+	oa.LearnTokens(r)
+	ctx := t.Context()
+	first, err := oa.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oa.Invalidate()
+	second, err := oa.Token(ctx)
+	if err != nil || second == first {
+		t.Fatalf("second token %q, err %v", second, err)
+	}
+	for _, s := range []string{first, second, "client-secret-1"} {
+		if out := r.Scrub("echo " + s); strings.Contains(out, s) {
+			t.Errorf("%q not learned: %q", s, out)
+		}
 	}
 }
