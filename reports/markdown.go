@@ -76,8 +76,8 @@ func verdictWord(v string) string {
 	switch v {
 	case VerdictPass:
 		return "pass"
-	case VerdictFail:
-		return "fail"
+	case VerdictFail, VerdictError:
+		return v
 	}
 	return "unknown"
 }

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
 	"github.com/hookproof/hookproof/harness"
@@ -195,6 +194,7 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 	if err != nil {
 		return usageErr(err)
 	}
+	learnAuth(redactorOf(ctx), auth) // each token fetched stays out of the console
 	if err := reachable(ctx, cfg); err != nil {
 		return unreachableErr(err)
 	}
@@ -260,6 +260,7 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 	}
 	interrupted := s.Interrupted || ctx.Err() != nil
 	rep, load01 := load.RunReport(cfg, s, capacity, started, interrupted)
+	reports.ScrubWith(rep, redactorOf(ctx)) // the run's Redactor also knows each OAuth2 token
 	writeLoadSummary(stdout, s, capacity, load01)
 	if lf.output != "" && lf.capacity {
 		fmt.Fprintln(stderr, "hookproof load: --output is not written by --capacity (each step is a separate attack)")
@@ -361,8 +362,7 @@ type liveLine struct {
 const plainEvery = 5
 
 func newLiveLine(w io.Writer) *liveLine {
-	f, ok := w.(*os.File)
-	return &liveLine{w: w, tty: ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))}
+	return &liveLine{w: w, tty: isTerminal(w)}
 }
 
 // observe is the engine's Snapshot callback; the engine never calls it

@@ -24,6 +24,7 @@ func main() {
 		<-interrupts
 		fmt.Fprintln(os.Stderr, "hookproof: second interrupt, exiting now")
 		stopManagedReceivers()
+		killRestartGroups()
 		os.Exit(exitInterrupted)
 	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 	"time"
 
@@ -126,11 +125,16 @@ func runReport(cmd *cobra.Command, o reportOptions) error {
 	}
 	var reps []*reports.Report
 	for _, path := range o.from {
+		if err := checkInput("--from", path, reports.MaxReportSize); err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		r, err := reports.Read(path)
 		if err != nil {
 			errs = append(errs, &fileError{path: path, err: err})
 			continue
 		}
+		r.Decide(r.Strict) // a stored verdict is never trusted over its requirements
 		reps = append(reps, r)
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -221,9 +225,9 @@ func summarizeResultFiles(paths []string) (*load.ResultsSummary, error) {
 	files := make([]load.ResultsFile, 0, len(paths))
 	var errs []error
 	for _, p := range paths {
-		f, err := os.Open(p)
+		f, err := openInput("--results", p, maxResultsFileBytes)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("--results: %w", err))
+			errs = append(errs, err)
 			continue
 		}
 		defer f.Close()
