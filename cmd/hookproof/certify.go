@@ -10,8 +10,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,6 +18,7 @@ import (
 	"github.com/hookproof/hookproof/fakes/receiver"
 	"github.com/hookproof/hookproof/fakes/riskos"
 	"github.com/hookproof/hookproof/harness"
+	"github.com/hookproof/hookproof/internal/proc"
 	"github.com/hookproof/hookproof/reports"
 	"github.com/hookproof/hookproof/scenarios"
 )
@@ -306,45 +305,27 @@ const restartGrace = 3 * time.Second
 // the command leaves running after it exited by itself (the restarted
 // receiver, typically) is not touched.
 func runRestart(ctx context.Context, command string, stderr io.Writer) error {
-	c := exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	c := exec.Command("/bin/sh", "-c", command)
 	c.Stdout, c.Stderr = stderr, stderr
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	c.Cancel = func() error {
-		pgid := c.Process.Pid
-		err := syscall.Kill(-pgid, syscall.SIGTERM)
-		go func() {
-			// The group may hold processes that ignore SIGTERM.
-			t := time.NewTimer(restartGrace)
-			defer t.Stop()
-			<-t.C
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		}()
-		return err
-	}
-	c.WaitDelay = restartGrace + time.Second
-	if err := c.Start(); err != nil {
+	g, err := proc.Start(c)
+	if err != nil {
 		return fmt.Errorf("--restart-command: %w", err)
 	}
-	pgid := c.Process.Pid
-	restartGroups.Store(pgid, struct{}{})
-	defer restartGroups.Delete(pgid)
-	if err := c.Wait(); err != nil {
-		return fmt.Errorf("--restart-command: %w", err)
+	liveGroups.Store(g, struct{}{})
+	defer liveGroups.Delete(g)
+	select {
+	case <-g.Done():
+		// Children the command leaves running are the restarted receiver:
+		// they are not touched.
+		if err := g.Err(); err != nil {
+			return fmt.Errorf("--restart-command: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		// The group may hold processes that ignore SIGTERM.
+		_ = g.Stop(restartGrace)
+		return fmt.Errorf("--restart-command: %w", context.Cause(ctx))
 	}
-	return nil
-}
-
-// restartGroups holds the process groups of --restart-command runs still
-// going, so an exit that cannot wait for ctx to end them (a second Ctrl-C)
-// kills them on the way out.
-var restartGroups sync.Map
-
-// killRestartGroups ends every --restart-command group still running.
-func killRestartGroups() {
-	restartGroups.Range(func(k, _ any) bool {
-		_ = syscall.Kill(-k.(int), syscall.SIGKILL)
-		return true
-	})
 }
 
 // defaultMaxDuration is the run deadline of cfg's profile: quick runs fit
