@@ -24,6 +24,15 @@ const authRefresh = time.Second
 // observeEvery is the period of the live Snapshot callback.
 const observeEvery = time.Second
 
+// flushEvery is how often a flushable Options.Results is flushed: at most
+// this much of a run is lost when the process is killed.
+const flushEvery = time.Second
+
+// MaxBodyCapture is how much of each answer vegeta reads into a result
+// (the rest is read and discarded): Result.BytesIn counts at most this
+// many bytes per answer.
+const MaxBodyCapture = 64 << 10
+
 // Engine runs bounded load against one receiver. Build it with New; Run may
 // be called more than once, but not concurrently.
 type Engine struct {
@@ -149,7 +158,9 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 	tr.header.Store(hs)
 	var rt http.RoundTripper = harness.NoReplay(base)
 	timeout := o.timeout
-	if strings.HasPrefix(o.target, "http:") {
+	transport := TransportNetHTTP
+	if strings.HasPrefix(o.target, "http:") && o.Transport == TransportFast {
+		transport = TransportFast
 		// Plain HTTP takes the fast path, which bounds each exchange itself
 		// (a connection deadline instead of Client.Timeout's goroutine) and
 		// writes the headers itself.
@@ -168,11 +179,19 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 
 	// Client must be the last option: options after it would mutate (and
 	// may panic on) our transport, options before it would be discarded.
-	atk := vegeta.NewAttacker(vegeta.Workers(initial), vegeta.MaxWorkers(maxW), vegeta.MaxBody(0), vegeta.Client(client))
+	// MaxBody bounds what vegeta captures of an answer, and so its BytesIn
+	// (the captured length): a webhook ack is small, and a receiver
+	// answering more cannot make the generator hold it.
+	atk := vegeta.NewAttacker(vegeta.Workers(initial), vegeta.MaxWorkers(maxW), vegeta.MaxBody(MaxBodyCapture), vegeta.Client(client))
 
 	var enc vegeta.Encoder
+	var rec *recordHeaders
+	var flusher interface{ Flush() error }
+	var flushDue atomic.Bool
 	if o.Results != nil {
 		enc = vegeta.NewEncoder(o.Results)
+		rec = newRecordHeaders(o.RunID)
+		flusher, _ = o.Results.(interface{ Flush() error })
 	}
 
 	var mu sync.Mutex
@@ -222,6 +241,20 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 			}
 		}
 	})
+	if flusher != nil {
+		bg.Go(func() {
+			t := time.NewTicker(flushEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					flushDue.Store(true)
+				case <-done:
+					return
+				}
+			}
+		})
+	}
 	if observe != nil {
 		bg.Go(func() {
 			t := time.NewTicker(observeEvery)
@@ -256,9 +289,16 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 		m.Add(res, lag)
 		mu.Unlock()
 		if enc != nil && encErr == nil {
-			res.Headers, res.Body = nil, nil // bounded files: ~100 B per result
+			// Bounded files: about 170 B per result. The flush happens in
+			// this goroutine, between two whole results.
+			res.Headers, res.Body = rec.with(lag), nil
 			if err := enc.Encode(res); err != nil {
 				encErr = fmt.Errorf("load: results: %w", err)
+			} else if flusher != nil && flushDue.Load() {
+				flushDue.Store(false)
+				if err := flusher.Flush(); err != nil {
+					encErr = fmt.Errorf("load: results: %w", err)
+				}
 			}
 		}
 	}
@@ -267,6 +307,7 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 
 	s := m.Summary()
 	s.Attack = o.attackName()
+	s.RunID, s.Shard, s.Transport = o.RunID, o.Shard, transport
 	s.RequestedRate = o.Rate
 	s.Duplicates = tr.duplicates.Load()
 	s.Interrupted = ctx.Err() != nil
@@ -289,3 +330,6 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 func runSeed(o Options) uint64 {
 	return splitmix(uint64(o.Seed)) ^ splitmix(uint64(o.Shard.I)<<32|uint64(o.Shard.N))
 }
+
+// RunID returns the run id results and the report's load section carry.
+func (e *Engine) RunID() string { return e.opts.RunID }

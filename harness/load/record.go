@@ -1,0 +1,90 @@
+package load
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"strconv"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// What the engine adds to each result it writes (Options.Results), in the
+// Result's Headers field. vegeta's format has no field for the time a hit
+// was scheduled, and Headers is the one field that holds arbitrary named
+// values in every encoding (gob, JSON, CSV) while `vegeta report` and
+// `vegeta plot` ignore it; the engine drops the response headers anyway
+// (its fast transport reads none). The alternatives were worse: the attack
+// name is one per attack (vegeta plot groups by it, so a per-hit value
+// there would make one series per hit), and a side file can be lost or
+// paired with the wrong results.
+const (
+	// ResultScheduleLag is how late the hit started against its schedule,
+	// in nanoseconds: the scheduled send time is Timestamp minus it, and
+	// the latency from the scheduled send (what LOAD-01 judges) is Latency
+	// plus it. "0" at maximum rate, which has no schedule.
+	ResultScheduleLag = "Hookproof-Schedule-Lag-Ns"
+	// ResultRun is the run id (Options.RunID), so that a merge of results
+	// files refuses files of different runs.
+	ResultRun = "Hookproof-Run"
+)
+
+// recordHeaders is the reused Headers value of the results the engine
+// writes; one per run, used by the one goroutine that encodes.
+type recordHeaders struct {
+	h   http.Header
+	lag []string
+	buf []byte
+}
+
+func newRecordHeaders(runID string) *recordHeaders {
+	r := &recordHeaders{lag: make([]string, 1)}
+	r.h = http.Header{ResultScheduleLag: r.lag, ResultRun: {runID}}
+	return r
+}
+
+// with returns the headers carrying lag.
+func (r *recordHeaders) with(lag time.Duration) http.Header {
+	r.buf = strconv.AppendInt(r.buf[:0], int64(max(lag, 0)), 10)
+	r.lag[0] = string(r.buf)
+	return r.h
+}
+
+// recordOf reads what the engine added to a result: the schedule lag
+// (ok false when the result does not carry it: a file vegeta attack wrote,
+// or an older hookproof's) and the run id.
+func recordOf(res *vegeta.Result) (lag time.Duration, runID string, ok bool, err error) {
+	runID = res.Headers.Get(ResultRun)
+	v := res.Headers.Get(ResultScheduleLag)
+	if v == "" {
+		return 0, runID, false, nil
+	}
+	n, perr := strconv.ParseInt(v, 10, 64)
+	if perr != nil || n < 0 {
+		return 0, runID, false, fmt.Errorf("%s: %q is not a lag ≥ 0 in ns", ResultScheduleLag, v)
+	}
+	return time.Duration(n), runID, true, nil
+}
+
+// NewRunID returns a fresh run id: 12 random hex digits.
+func NewRunID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// LayoutRunID is the run id shards of one run agree on without being told:
+// a digest of what every shard of the run shares (target, rate, duration,
+// shard count, seed and the rest of the key). Two runs of the same layout
+// get the same id, so a merge cannot tell them apart by it; give --run-id
+// (a CI run number, say) to make it distinct.
+func LayoutRunID(key ...any) string {
+	h := fnv.New64a()
+	for _, k := range key {
+		fmt.Fprintf(h, "%v\x00", k)
+	}
+	return fmt.Sprintf("layout-%016x", h.Sum64())
+}
