@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -216,16 +215,16 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 	defer debug.SetGCPercent(debug.SetGCPercent(loadGCPercent))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(loadMemoryLimit))
 
+	// The engine buffers the results and writes whole ones about once a
+	// second, so a run killed midway leaves a readable file.
 	var results *os.File
-	var resultsBuf *bufio.Writer
 	if lf.output != "" && !lf.capacity {
 		results, err = os.Create(lf.output)
 		if err != nil {
 			return usageErr(fmt.Errorf("--output: %w", err))
 		}
 		defer results.Close()
-		resultsBuf = bufio.NewWriterSize(results, 256<<10)
-		opts.Results = resultsBuf
+		opts.Results = results
 	}
 
 	if lf.cpuProfile != "" {
@@ -261,10 +260,7 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 		}
 	}
 	live.end()
-	if resultsBuf != nil {
-		if err := resultsBuf.Flush(); err != nil && runErr == nil {
-			runErr = fmt.Errorf("--output: %w", err)
-		}
+	if results != nil {
 		if err := results.Close(); err != nil && runErr == nil {
 			runErr = fmt.Errorf("--output: %w", err)
 		}

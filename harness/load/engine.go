@@ -186,12 +186,12 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 
 	var enc vegeta.Encoder
 	var rec *recordHeaders
-	var flusher interface{ Flush() error }
+	var flusher *recordWriter
 	var flushDue atomic.Bool
 	if o.Results != nil {
-		enc = vegeta.NewEncoder(o.Results)
+		flusher = newRecordWriter(o.Results)
+		enc = vegeta.NewEncoder(flusher)
 		rec = newRecordHeaders(o.RunID)
-		flusher, _ = o.Results.(interface{ Flush() error })
 	}
 
 	var mu sync.Mutex
@@ -304,6 +304,11 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 	}
 	close(done)
 	bg.Wait()
+	if flusher != nil {
+		if err := flusher.Flush(); err != nil && encErr == nil {
+			encErr = fmt.Errorf("load: results: %w", err)
+		}
+	}
 
 	s := m.Summary()
 	s.Attack = o.attackName()

@@ -77,9 +77,10 @@ type Options struct {
 	// Results, if set, receives every result in vegeta's gob format, so that
 	// `vegeta report` and `vegeta plot` read it, with the schedule lag and
 	// the run id in each result's Headers (ResultScheduleLag, ResultRun).
-	// A Results that has a Flush() error method (a *bufio.Writer) is flushed
-	// about once a second, so that a run killed midway leaves what it
-	// measured. Encoding costs throughput.
+	// The engine buffers it and writes whole results about once a second
+	// (and flushes it, if it has a Flush() error method), so that a run
+	// killed midway leaves a file of what it measured. Encoding costs
+	// throughput.
 	Results io.Writer
 	// RunID names the run in its results and its report's load section, so
 	// that merges refuse shards of different runs; empty means

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -87,4 +88,54 @@ func LayoutRunID(key ...any) string {
 		fmt.Fprintf(h, "%v\x00", k)
 	}
 	return fmt.Sprintf("layout-%016x", h.Sum64())
+}
+
+// recordWriter buffers a results stream and writes it only in whole
+// records: the encoder writes each record (and each gob type definition) in
+// one Write, and recordWriter never splits one across two writes to the
+// file, so a process killed between two flushes leaves a file that `vegeta
+// report` reads to its last whole record.
+type recordWriter struct {
+	w   io.Writer
+	buf []byte
+	err error
+}
+
+// recordBuffer is what recordWriter holds between flushes.
+const recordBuffer = 256 << 10
+
+func newRecordWriter(w io.Writer) *recordWriter {
+	return &recordWriter{w: w, buf: make([]byte, 0, recordBuffer)}
+}
+
+func (r *recordWriter) Write(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	if len(r.buf)+len(p) > cap(r.buf) && len(r.buf) > 0 {
+		if err := r.Flush(); err != nil {
+			return 0, err
+		}
+	}
+	if len(p) > cap(r.buf) {
+		_, r.err = r.w.Write(p)
+		return len(p), r.err
+	}
+	r.buf = append(r.buf, p...)
+	return len(p), nil
+}
+
+// Flush writes what is buffered, then flushes w if it buffers too.
+func (r *recordWriter) Flush() error {
+	if r.err != nil {
+		return r.err
+	}
+	if len(r.buf) > 0 {
+		_, r.err = r.w.Write(r.buf)
+		r.buf = r.buf[:0]
+	}
+	if f, ok := r.w.(interface{ Flush() error }); ok && r.err == nil {
+		r.err = f.Flush()
+	}
+	return r.err
 }
