@@ -204,7 +204,13 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 	// without merging.
 	width := max(time.Second, o.Duration/time.Duration(points))
 	m := NewMetrics(MetricsConfig{Start: start, SeriesWidth: width, SeriesPoints: points, Retry: &e.cfg.Retry})
-	results := atk.Attack(tr.target, e.pacer, o.Duration, o.attackName())
+	// The attack is unnamed for vegeta, which would otherwise put an
+	// X-Vegeta-Attack header on every request (a map insert and an
+	// allocation per hit, and a header RiskOS never sends for the receiver
+	// to parse); the consumer names each result instead, so results files
+	// carry the shard's attack name as before.
+	name := o.attackName()
+	results := atk.Attack(tr.target, e.pacer, o.Duration, "")
 
 	done := make(chan struct{})
 	var bg sync.WaitGroup
@@ -275,6 +281,7 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 
 	var encErr error
 	for res := range results {
+		res.Attack = name
 		if r.canceled.Load() && res.Code == 0 {
 			mu.Lock()
 			m.AddCanceled()
