@@ -224,58 +224,29 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 		}
 	})
 	var authErrs atomic.Uint64
-	bg.Go(func() {
-		t := time.NewTicker(authRefresh)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				// A failed refresh keeps the last good value: stopping the
-				// attack over one token hiccup would lose the run.
-				h, err := buildHeader(ctx, e.cfg, o.target, e.auth)
-				var hs *headerSet
-				if err == nil {
-					hs, err = newHeaderSet(h)
-				}
-				if err == nil {
-					tr.header.Store(hs)
-				} else if ctx.Err() == nil {
-					authErrs.Add(1)
-				}
-			case <-done:
-				return
-			}
+	every(&bg, authRefresh, done, func() {
+		// A failed refresh keeps the last good value: stopping the attack
+		// over one token hiccup would lose the run.
+		h, err := buildHeader(ctx, e.cfg, o.target, e.auth)
+		var hs *headerSet
+		if err == nil {
+			hs, err = newHeaderSet(h)
+		}
+		if err == nil {
+			tr.header.Store(hs)
+		} else if ctx.Err() == nil {
+			authErrs.Add(1)
 		}
 	})
 	if flusher != nil {
-		bg.Go(func() {
-			t := time.NewTicker(flushEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-t.C:
-					flushDue.Store(true)
-				case <-done:
-					return
-				}
-			}
-		})
+		every(&bg, flushEvery, done, func() { flushDue.Store(true) })
 	}
 	if observe != nil {
-		bg.Go(func() {
-			t := time.NewTicker(observeEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-t.C:
-					mu.Lock()
-					s := m.Snapshot(time.Since(start))
-					mu.Unlock()
-					observe(s)
-				case <-done:
-					return
-				}
-			}
+		every(&bg, observeEvery, done, func() {
+			mu.Lock()
+			s := m.Snapshot(time.Since(start))
+			mu.Unlock()
+			observe(s)
 		})
 	}
 
@@ -345,3 +316,19 @@ func runSeed(o Options) uint64 {
 
 // RunID returns the run id results and the report's load section carry.
 func (e *Engine) RunID() string { return e.opts.RunID }
+
+// every calls fn each period in a goroutine of bg until done is closed.
+func every(bg *sync.WaitGroup, period time.Duration, done <-chan struct{}, fn func()) {
+	bg.Go(func() {
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				fn()
+			case <-done:
+				return
+			}
+		}
+	})
+}
