@@ -58,7 +58,7 @@ func MergeResults(rep *reports.Report, rs *ResultsSummary, bounds Bounds, rate f
 	}
 	load01.Evidence[0].Summary = fmt.Sprintf("%d requests from %d shards (%s) over %.1f s, sent %.0f/s: %.3f %% acked 2xx, p99 %.1f ms %s, %.1f ms from the actual send; %s",
 		s.Requests, len(rs.Files), attacks, s.DurationS, s.SentRate, 100*s.SuccessRatio, s.ResponseLatencyMS.P99, basis, s.LatencyMS.P99, s.Answers())
-	load01.Reason += " (p99 " + basis + ", over the exact union of the shards' results)"
+	load01.Reason += " (over the exact union of the shards' results)"
 	sec := s.Section()
 	sec.Shards = len(rs.Files)
 	sec.ShardSet = nil
