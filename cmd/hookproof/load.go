@@ -74,7 +74,7 @@ run cleanly: the partial results are reported and written, exit code 130.`,
 	fs.IntVar(&lf.maxWorkers, "max-workers", 0, "bound on concurrent requests (default: rate × ack budget, 32..512; 50 at --rate 0)")
 	fs.IntVar(&lf.connections, "connections", 0, "bound on sockets to the target (default --max-workers)")
 	fs.Uint64Var(&lf.maxRequests, "max-requests", 0, "hard bound on requests (default: the schedule's count, or duration × 200000 at --rate 0)")
-	fs.StringVar(&lf.output, "output", "", "write every result to this file in vegeta's format (vegeta report / vegeta plot read it)")
+	fs.StringVar(&lf.output, "output", "", "write every result to this file in vegeta's format (vegeta report / vegeta plot read it), each with its schedule lag, flushed each second")
 	fs.StringVar(&lf.shard, "shard", "", "i/n: this generator's share (1/n of the rate, its own event_id space), e.g. 0/4")
 	fs.StringVar(&lf.runID, "run-id", "", "name of the run in --output and the report, shared by its shards so a merge refuses other runs' (default: derived from the shard layout with --shard, random otherwise)")
 	fs.StringVar(&lf.transport, "transport", load.TransportFast, "HTTP client for a plain-http target: fast (hookproof's HTTP/1.1 client) or net/http (Go's, to rule the fast one out)")
