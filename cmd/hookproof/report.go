@@ -50,18 +50,24 @@ merged report; 2 bad input (the message names the file and field).`)
 		"Merge the report.json files of shards of one run into one report with one verdict",
 		`merge combines the reports of shards of one run (--from, repeatable, or
 file arguments) into one report: requirement statuses merge failed over passed
-over skipped; counts, rates and status codes add up; latency percentiles are
-the maximum over the shards (an upper bound, which the report notes). Reports
-of different targets or profiles are refused. Output as for hookproof report;
-the default format here is json, ready for another merge.
+over skipped; counts, rates and status codes add up over distinct shards of
+one run (the run's requested rate is taken once); latency percentiles are the
+maximum over the shards (an upper bound, which the report notes). Reports of
+different targets or profiles are refused, and so are load sections of the
+same shard twice, of different runs (--run-id) or shard layouts, or measured
+from different points (scheduled or actual send). Output as for hookproof
+report; the default format here is json, ready for another merge.
 
 --results FILE (repeatable) reads the raw results of load shards (hookproof
 load --shard i/n --output FILE, vegeta's format) and builds the load section
 from all of them at once, so its percentiles are exact over the union; LOAD-01
 is judged on it (--ack-budget, default 500ms; --rate is the whole run's rate,
-for the report). Raw results hold when each hit was sent, not when it was
-scheduled: that p99 is from the actual send. With --from as well, the reports'
-other requirement results are merged in and their load sections replaced.
+for the report). hookproof load's results carry each hit's schedule lag, so
+that p99 is from the scheduled send, as a single run judges it; files that
+hold no schedule (vegeta attack's) make it the p99 from the actual send, which
+the report says. Files of different runs are refused. With --from as well,
+the reports' other requirement results are merged in and their load sections
+replaced.
 Exit codes: 0 the merged verdict is pass; 1 it is fail; 2 bad input.`))
 	return cmd
 }
