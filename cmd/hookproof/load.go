@@ -226,6 +226,7 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 		}
 		defer results.Close()
 		opts.Results = results
+		opts.ScrubResult = redactorOf(ctx).Scrub
 	}
 
 	if lf.cpuProfile != "" {

@@ -214,3 +214,34 @@ func TestLoadTransportIsChosenAndReported(t *testing.T) {
 		})
 	}
 }
+
+// The results file is shared like a report: a credential in the target URL
+// must not reach it, in any of the results vegeta records.
+func TestLoadResultsFileNeverHoldsTheTargetsCredential(t *testing.T) {
+	const secret = "q-secret-7f3a9c21"
+	srv := startReceiver(t)
+	bin := filepath.Join(t.TempDir(), "results.bin")
+	out, errOut, code := cli(t, "load", "--target", srv.WebhookURL()+"?api_key="+secret, "--rate", "50", "--duration", "400ms", "--output", bin)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	dec := vegeta.NewDecoder(strings.NewReader(string(b)))
+	for {
+		var r vegeta.Result
+		if err := dec.Decode(&r); err != nil {
+			break
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no result in the file")
+	}
+	if strings.Contains(string(b), secret) || strings.Contains(out+errOut, secret) {
+		t.Errorf("the credential in the target URL reached the results file or the output (%d results)", n)
+	}
+}

@@ -270,6 +270,9 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 			// Bounded files: about 170 B per result. The flush happens in
 			// this goroutine, between two whole results.
 			res.Headers, res.Body = rec.with(lag), nil
+			if o.ScrubResult != nil {
+				res.URL, res.Error = o.ScrubResult(res.URL), o.ScrubResult(res.Error)
+			}
 			if err := enc.Encode(res); err != nil {
 				encErr = fmt.Errorf("load: results: %w", err)
 			} else if flusher != nil && flushDue.Load() {

@@ -82,6 +82,10 @@ type Options struct {
 	// killed midway leaves a file of what it measured. Encoding costs
 	// throughput.
 	Results io.Writer
+	// ScrubResult, when set, rewrites each result's URL and error text
+	// before it is written to Results: a target URL or a transport error
+	// can carry a credential, and the file is shared like a report.
+	ScrubResult func(string) string
 	// RunID names the run in its results and its report's load section, so
 	// that merges refuse shards of different runs; empty means
 	// LayoutRunID of the run's layout for a shard, NewRunID otherwise.
