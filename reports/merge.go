@@ -74,6 +74,11 @@ func MergeNamed(names []string, reports ...*Report) (*Report, error) {
 		out.Interrupted = out.Interrupted || r.Interrupted
 		out.Insecure = out.Insecure || r.Insecure
 		anyFail = anyFail || r.Verdict != VerdictPass
+		if r.Error != "" && out.Error == "" {
+			// A shard that could not judge its receiver makes the whole
+			// run unjudged, not failed.
+			out.Error = name(i) + field + r.Error
+		}
 		if out.Config == nil {
 			out.Config = r.Config
 		}
@@ -108,7 +113,7 @@ func MergeNamed(names []string, reports ...*Report) (*Report, error) {
 	out.MergedFrom = len(reports)
 	out.Notes = append(out.Notes, mergeNote(out.MergedFrom, false))
 	out.Decide(out.Strict)
-	if anyFail {
+	if anyFail && out.Verdict != VerdictError {
 		out.Verdict = VerdictFail
 	}
 	return out, nil

@@ -105,6 +105,11 @@ func TestMergePassingShardsPasses(t *testing.T) {
 	if m, _ := Merge(a, b); m.Verdict != VerdictFail || !m.Interrupted {
 		t.Errorf("merge with an interrupted shard: verdict %q interrupted %v; want fail, true", m.Verdict, m.Interrupted)
 	}
+	b.Interrupted = false
+	b.SetError("target unreachable")
+	if m, _ := Merge(a, b); m.Verdict != VerdictError || !strings.Contains(m.Error, "target unreachable") {
+		t.Errorf("merge with a shard that could not judge: verdict %q error %q; want error naming the cause", m.Verdict, m.Error)
+	}
 }
 
 func TestMergeRejectsMismatchedShards(t *testing.T) {
