@@ -58,6 +58,7 @@ and says requirement by requirement what holds and what does not.`,
 		newReceiverCmd(),
 		newEventsCmd(),
 		newReportCmd(),
+		newExplainCmd(),
 		newInitCmd(),
 	)
 	markConfigurable(root)
