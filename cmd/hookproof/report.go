@@ -64,6 +64,7 @@ for the report). Raw results hold when each hit was sent, not when it was
 scheduled: that p99 is from the actual send. With --from as well, the reports'
 other requirement results are merged in and their load sections replaced.
 Exit codes: 0 the merged verdict is pass; 1 it is fail; 2 bad input.`))
+	cmd.AddCommand(newReportDiffCmd())
 	return cmd
 }
 
