@@ -72,7 +72,7 @@ func describeAuth(env *Env) {
 			d.Isolated = a.closeOK
 			at := env.Sender.Send(ctx, d)
 			refused.add(d.EventID)
-			recordAttempt(d, at, fmt.Sprint(allowed), a.name)
+			recordAttempt(d, at, either(allowed), a.name)
 			if a.closeOK && at.Status == 0 && at.ErrorClass == harness.ErrReset {
 				live := env.delivery("", id)
 				la := env.sendValid(ctx, live)
@@ -80,7 +80,7 @@ func describeAuth(env *Env) {
 				Expect(la.Acked).To(BeTrue(), "the receiver closed the connection on %s and then did not acknowledge a valid event: %s", a.name, la)
 				return
 			}
-			Expect(at.Status).To(BeElementOf(allowed), "%s: expected %v, got %s", a.name, allowed, answer(at))
+			Expect(at.Status).To(BeElementOf(allowed), "answered %s to a request with %s; expected %s", answer(at), a.name, either(allowed))
 		}
 		table := func(id, verb string, attacks []attack, allowed ...int) {
 			for _, a := range attacks {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookproof/hookproof/fakes/oauth"
@@ -53,6 +54,9 @@ type Env struct {
 	// many they lost in all, for RETRY-01 ("load included").
 	loadLost  []load.LostEvent
 	loadLostN uint64
+	// overloadRan says RETRY-02's overload burst ran, so RETRY-03 can say
+	// why it saw no 429 or 503.
+	overloadRan atomic.Bool
 
 	// backlog is the processing a receiver may still owe (settle).
 	backlog backlog
