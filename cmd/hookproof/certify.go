@@ -195,11 +195,15 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 		}
 	}
 	reports.Scrub(rep, secrets)
+	repro := addReproductions(rep, cmd, cfg)
 	if err := reports.WriteConsole(stdout, rep, color); err != nil {
 		return err
 	}
 	if cfg.ReportDir != "" {
 		if err := reports.WriteAll(cfg.ReportDir, rep); err != nil {
+			return fmt.Errorf("--report-dir: %w", err)
+		}
+		if err := writeReproFiles(cfg.ReportDir, repro); err != nil {
 			return fmt.Errorf("--report-dir: %w", err)
 		}
 		fmt.Fprintf(stderr, "hookproof certify: reports written to %s\n", cfg.ReportDir)

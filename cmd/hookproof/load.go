@@ -260,6 +260,7 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 	}
 	interrupted := s.Interrupted || ctx.Err() != nil
 	rep, load01 := load.RunReport(cfg, s, capacity, started, interrupted)
+	rep.Kind = reports.KindLoad
 	writeLoadSummary(stdout, s, capacity, load01)
 	if lf.output != "" && lf.capacity {
 		fmt.Fprintln(stderr, "hookproof load: --output is not written by --capacity (each step is a separate attack)")
