@@ -94,7 +94,7 @@ func TestReproductionLineReproducesTheFailure(t *testing.T) {
 }
 
 // shellSplit splits a line as a POSIX shell would for the quoting
-// shellQuote produces (single quotes, '\'' for a quote).
+// shellQuote produces (single quotes, '\” for a quote).
 func shellSplit(t *testing.T, line string) []string {
 	t.Helper()
 	var args []string
