@@ -76,6 +76,9 @@ func WriteConsole(w io.Writer, r *Report, color bool) error {
 		fmt.Fprintf(bw, "note: %s\n", oneLine(n, 200))
 	}
 	head := strings.ToUpper(verdictWord(r.Verdict)) + ": " + r.Headline()
+	if r.Partial() && r.Kind != KindLoad {
+		head = "PARTIAL CERTIFICATION (" + r.Filter + "): " + head + " (only the selected checks ran)"
+	}
 	if r.Verdict == VerdictPass {
 		head = paint(ansiBold+ansiGreen, head)
 	} else {
