@@ -3,6 +3,8 @@ package scenarios
 import (
 	"strings"
 	"testing"
+
+	"github.com/hookproof/hookproof/reports"
 )
 
 func TestPlainFailureDropsGomegaDialect(t *testing.T) {
@@ -27,5 +29,31 @@ func TestPlainFailureDropsGomegaDialect(t *testing.T) {
 				t.Errorf("reason %q keeps Gomega's %q", reason, dialect)
 			}
 		}
+	}
+}
+
+// A requirement passed on some of its checks says how many ran and why
+// the others did not.
+func TestCoverageOfAPartlyCheckedRequirement(t *testing.T) {
+	c := &coverage{}
+	for range 4 {
+		c.add(reports.StatusPassed, "")
+	}
+	for range 9 {
+		c.add(reports.StatusSkipped, "needs tokens issued by hookproof (--demo)")
+	}
+	c.total = 13
+	res := reports.RequirementResult{ID: "AUTH-05", Status: reports.StatusPassed}
+	c.apply(&res)
+	if res.ChecksRun != 4 || res.ChecksTotal != 13 || res.Reason != "4 of 13 checks ran (9 skipped: needs tokens issued by hookproof (--demo))" {
+		t.Errorf("coverage = %d/%d, reason %q", res.ChecksRun, res.ChecksTotal, res.Reason)
+	}
+	full := &coverage{total: 2}
+	full.add(reports.StatusPassed, "")
+	full.add(reports.StatusPassed, "")
+	res = reports.RequirementResult{Status: reports.StatusPassed}
+	full.apply(&res)
+	if res.Reason != "" || res.ChecksRun != 2 {
+		t.Errorf("a fully checked pass reads %q (%d run)", res.Reason, res.ChecksRun)
 	}
 }
