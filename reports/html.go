@@ -189,6 +189,13 @@ func statusHint(r *Report) string {
 	if n == 0 {
 		return ""
 	}
+	if r.Verdict == VerdictPass {
+		return retryHint(r, n) + " Red bars on a passing report are answers to the deliberately invalid requests (missing or forged credentials, hostile bodies, other methods), which a correct receiver rejects."
+	}
+	return retryHint(r, n)
+}
+
+func retryHint(r *Report, n int) string {
 	for _, q := range r.Requirements {
 		if q.ID == "RETRY-02" && q.Status != StatusSkipped {
 			return fmt.Sprintf("The %d answers 429/503 (amber) come mostly from RETRY-02's overload burst, which sends above the receiver's capacity on purpose: "+
