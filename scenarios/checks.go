@@ -140,12 +140,7 @@ func orDefault(s, def string) string {
 	return s
 }
 
-func excerpt(b []byte, n int) string {
-	if len(b) <= n {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
-	}
-	return strings.ToValidUTF8(string(b[:n]), "\uFFFD") + fmt.Sprintf("… (%d bytes)", len(b))
-}
+func excerpt(b []byte, n int) string { return reports.Excerpt(b, n) }
 
 // Be2xx matches a 2xx status.
 func Be2xx() types.GomegaMatcher {

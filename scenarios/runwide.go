@@ -79,7 +79,11 @@ func describeRunWide(env *Env) {
 			underLoad, n := env.lostUnderLoad()
 			if n > 0 {
 				for _, l := range underLoad {
-					record(reports.Evidence{Summary: "event lost under load: RiskOS does not retry this answer", EventID: l.EventID, Status: l.Status, Error: l.ErrorClass, Expected: "2xx or one of 408, 409, 423, 429, 502, 503, 504"})
+					ev := reports.Evidence{Summary: "event lost under load: RiskOS does not retry this answer", EventID: l.EventID, Status: l.Status, Error: l.ErrorClass, Expected: "2xx or one of 408, 409, 423, 429, 502, 503, 504"}
+					if l.BodyExcerpt != "" {
+						ev.Request = &reports.RequestEvidence{Method: "POST", URL: harness.RedactURL(env.Config.Target), BodyExcerpt: l.BodyExcerpt}
+					}
+					record(ev)
 				}
 				lost = append(lost, fmt.Sprintf("%d events sent by the load checks (the first %d are in the evidence)", n, len(underLoad)))
 			}
