@@ -57,6 +57,8 @@ type Env struct {
 	// overloadRan says RETRY-02's overload burst ran, so RETRY-03 can say
 	// why it saw no 429 or 503.
 	overloadRan atomic.Bool
+	// keys caches the OAuth2 issuer's public keys (AUTH-05).
+	keys keyCache
 
 	// backlog is the processing a receiver may still owe (settle).
 	backlog backlog

@@ -58,6 +58,7 @@ and implies --strict, so a fault that breaks only SHOULD requirements still exit
 	cf.str(&c.Effects.File, "effects-file", "effects probe: a file the receiver appends one processed event_id per line to")
 	cf.secret(&c.Effects.SQL, "effects-sql", "effects probe: PostgreSQL DSN, e.g. postgres://user:pass@host/db")
 	cf.str(&c.Effects.Query, "effects-query", "with --effects-sql: query counting processings of event_id $1, e.g. 'SELECT count(*) FROM processed WHERE event_id = $1'")
+	cf.str(&c.Auth.OAuth2.JWKSURL, "oauth2-jwks-url", "the OAuth2 issuer's JWKS URL, for AUTH-05's forgeries that need only its public keys (default: from the issuer's metadata)")
 	cf.str(&c.RestartCommand, "restart-command", "shell command that restarts the receiver (enables IDEM-05)")
 	cf.list(&c.EventTypes, "event-types", ",", "comma-separated subscribed event types (default: all)")
 	cf.timeScale("multiply RiskOS retry waits")
