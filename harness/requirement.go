@@ -49,7 +49,7 @@ var Catalogue = []Requirement{
 	{ID: "AUTH-02", Level: Must, Title: "Wrong credentials are rejected with 401 or 403.", Check: "Wrong Bearer token; wrong Basic password; wrong Basic user; token for another client."},
 	{ID: "AUTH-03", Level: Must, Title: "Credentials in the wrong place or scheme are rejected with 401 or 403.", Check: "Basic when Bearer is expected and vice versa; token in the query string; token in a custom header."},
 	{ID: "AUTH-04", Level: Must, Title: "Malformed credentials are rejected with 400, 401, 403 or 431 (or the connection closed), never 2xx or 5xx.", Check: "Empty token, scheme without token, non-base64 Basic, oversized header."},
-	{ID: "AUTH-05", Level: Must, Title: "(OAuth2) Forged or invalid access tokens are rejected with 401 or 403.", Check: "Random token; JWT with tampered signature; alg: none; expired and wrong-audience tokens when hookproof issues the tokens."},
+	{ID: "AUTH-05", Level: Must, Title: "(OAuth2) Forged or invalid access tokens are rejected with 401 or 403.", Check: "Random token; JWT with tampered signature; alg: none; HS256 keyed with the issuer's public key and a key id not in its JWKS when its public keys are known (--oauth2-jwks-url, or the issuer's metadata); expired and wrong-audience tokens when hookproof issues the tokens."},
 	{ID: "AUTH-06", Level: Must, Title: "A rejected request is not processed.", Check: "Probe count = 0 for every AUTH-01..05 event."},
 	{ID: "AUTH-07", Level: Must, Title: "(OAuth2) The receiver accepts a token obtained by the client-credentials grant from the configured token URL, and keeps accepting after the token is refreshed.", Check: "Real token fetch, delivery, forced refresh, delivery."},
 
