@@ -125,16 +125,8 @@ func runReport(cmd *cobra.Command, o reportOptions) error {
 			errs = append(errs, fmt.Errorf("--rate: %g is not a rate ≥ 0", o.rate))
 		}
 	}
-	var reps []*reports.Report
-	for _, path := range o.from {
-		r, err := reports.Read(path)
-		if err != nil {
-			errs = append(errs, &fileError{path: path, err: err})
-			continue
-		}
-		reps = append(reps, r)
-	}
-	if err := errors.Join(errs...); err != nil {
+	reps, readErrs := readReports(o.from)
+	if err := errors.Join(append(errs, readErrs...)...); err != nil {
 		return usageErr(err)
 	}
 	var rep *reports.Report
@@ -179,6 +171,22 @@ func runReport(cmd *cobra.Command, o reportOptions) error {
 		return failedErr(fmt.Errorf("verdict fail: %s", rep.Headline()))
 	}
 	return nil
+}
+
+// readReports reads every path, returning one error per unreadable file,
+// each naming it.
+func readReports(paths []string) ([]*reports.Report, []error) {
+	var reps []*reports.Report
+	var errs []error
+	for _, path := range paths {
+		r, err := reports.Read(path)
+		if err != nil {
+			errs = append(errs, &fileError{path: path, err: err})
+			continue
+		}
+		reps = append(reps, r)
+	}
+	return reps, errs
 }
 
 // writeRendering writes to stdout, or atomically to path, so a failed

@@ -35,16 +35,8 @@ Exit codes: 0 no regression; 1 a regression; 2 bad input.`,
 		if format != "text" && format != "md" && format != "markdown" {
 			errs = append(errs, fmt.Errorf("--format: %q is not text or md", format))
 		}
-		var reps []*reports.Report
-		for _, path := range args {
-			r, err := reports.Read(path)
-			if err != nil {
-				errs = append(errs, &fileError{path: path, err: err})
-				continue
-			}
-			reps = append(reps, r)
-		}
-		if err := errors.Join(errs...); err != nil {
+		reps, readErrs := readReports(args)
+		if err := errors.Join(append(errs, readErrs...)...); err != nil {
 			return usageErr(err)
 		}
 		base, next := reps[0], reps[1]

@@ -174,22 +174,7 @@ func (r *deliveryRun) burst(ctx context.Context, d riskos.Delivery, n int) error
 	} else {
 		finals = r.sender.Burst(ctx, d, n)
 	}
-	if ctx.Err() != nil {
-		r.summary()
-		return ctx.Err()
-	}
-	for _, f := range finals {
-		if r.acked+r.lost == 0 && (f.ErrorClass == harness.ErrRefused || f.ErrorClass == harness.ErrDNS) {
-			r.summary()
-			return unreachableErr(fmt.Errorf("target %s refused the connection", harness.RedactURL(r.target)))
-		}
-		if f.Acked() {
-			r.acked++
-		} else {
-			r.lost++
-		}
-	}
-	return nil
+	return r.count(ctx, finals...)
 }
 
 // deliveryRun is what send and replay share: deliver one at a time (with
@@ -221,18 +206,27 @@ func (r *deliveryRun) deliver(ctx context.Context, d riskos.Delivery) error {
 	} else {
 		final = r.sender.Send(ctx, d)
 	}
+	return r.count(ctx, final)
+}
+
+// count tallies the final attempts of deliveries; a non-nil error ends the
+// run (interrupted, or the target refused the very first connection) after
+// the summary is printed.
+func (r *deliveryRun) count(ctx context.Context, finals ...harness.Attempt) error {
 	if ctx.Err() != nil {
 		r.summary()
 		return ctx.Err()
 	}
-	if r.acked+r.lost == 0 && (final.ErrorClass == harness.ErrRefused || final.ErrorClass == harness.ErrDNS) {
-		r.summary()
-		return unreachableErr(fmt.Errorf("target %s refused the connection", harness.RedactURL(r.target)))
-	}
-	if final.Acked() {
-		r.acked++
-	} else {
-		r.lost++
+	for _, f := range finals {
+		if r.acked+r.lost == 0 && (f.ErrorClass == harness.ErrRefused || f.ErrorClass == harness.ErrDNS) {
+			r.summary()
+			return unreachableErr(fmt.Errorf("target %s refused the connection", harness.RedactURL(r.target)))
+		}
+		if f.Acked() {
+			r.acked++
+		} else {
+			r.lost++
+		}
 	}
 	return nil
 }
