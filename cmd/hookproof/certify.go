@@ -197,6 +197,10 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 	}
 	reports.Scrub(rep, secrets)
 	repro := addReproductions(rep, cmd, cfg)
+	// The reproduction lines hold flag values (a --header, a --target with
+	// a key in its query): they are scrubbed like every other field.
+	reports.Scrub(rep, secrets)
+	scrubReproFiles(repro, secrets)
 	if err := reports.WriteConsole(stdout, rep, color); err != nil {
 		return err
 	}

@@ -59,6 +59,15 @@ func addReproductions(rep *reports.Report, cmd *cobra.Command, cfg harness.Confi
 	return files
 }
 
+// scrubReproFiles removes secrets from the evidence files as Scrub does
+// from the report: they are made from scrubbed evidence, and this holds
+// even if a body echoed a credential.
+func scrubReproFiles(files []reproFile, secrets []string) {
+	for i := range files {
+		files[i].data = []byte(reports.ScrubText(string(files[i].data), secrets))
+	}
+}
+
 // writeReproFiles writes the evidence files into dir.
 func writeReproFiles(dir string, files []reproFile) error {
 	for _, f := range files {

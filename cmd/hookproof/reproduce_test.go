@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,5 +140,37 @@ func TestShellQuoteRoundTrips(t *testing.T) {
 		if len(got) != 2 || got[1] != s {
 			t.Errorf("shellQuote(%q) splits back to %q", s, got)
 		}
+	}
+}
+
+// A failing run's reproduction lines and evidence files hold no secret,
+// though they are made of the run's flags and requests: a static API-key
+// header and the bearer token stay out of every byte.
+func TestReproductionHoldsNoSecret(t *testing.T) {
+	const token, apiKey = "tok-repro-5ecret-0001", "key-repro-5ecret-0002"
+	url, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		drain(r)
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write([]byte(`{"error":"saw ` + r.Header.Get("X-Api-Key") + `"}`)) // echoes the secret
+	})
+	dir := t.TempDir()
+	out, errOut, code := cli(t, "certify", "--target", url, "--auth", "bearer", "--bearer-token", token,
+		"--header", "X-Api-Key: "+apiKey, "--label-filter", "req:ACK-01", "--event-types", "decision_update",
+		"--time-scale", "0.001", "--report-dir", dir, "--color", "never", "--seed", "5")
+	if code != exitFailed {
+		t.Fatalf("exit %d; want 1\n%s%s", code, out, errOut)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "evidence"))
+	if len(entries) == 0 {
+		t.Fatal("no evidence files written for the failed ACK-01")
+	}
+	all := everything(t, dir, out, errOut)
+	for _, s := range []string{token, apiKey} {
+		if strings.Contains(all, s) {
+			t.Errorf("secret %q appears in the output, the reports or the evidence files", s)
+		}
+	}
+	if !strings.Contains(all, "--label-filter req:ACK-01") {
+		t.Error("no reproduction line")
 	}
 }
