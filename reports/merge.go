@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sort"
+	"strings"
 )
 
 // Merge combines the reports of shards of one run (a CI matrix, an Indexed
