@@ -85,10 +85,62 @@ type EffectsConfig struct {
 	// Auth sends the delivery credentials with effects-URL requests, for
 	// receivers that protect their effects endpoint like their webhook.
 	Auth bool `json:"auth,omitempty"`
+	// Log is a log file the receiver writes, Match the pattern of its
+	// lines that mark an event processed (see ParseLogPattern). Match
+	// without Log reads a receiver hookproof starts itself.
+	Log   string `json:"log,omitempty"`
+	Match string `json:"match,omitempty"`
+	// Command prints the count for {event_id}; CommandShell runs it through
+	// /bin/sh; CommandTimeout bounds one run (0: DefaultCommandTimeout).
+	Command        string        `json:"command,omitempty"`
+	CommandShell   bool          `json:"command_shell,omitempty"`
+	CommandTimeout time.Duration `json:"command_timeout,omitempty"`
 }
 
 // Configured reports whether any probe is set.
-func (e EffectsConfig) Configured() bool { return e.URL != "" || e.File != "" || e.SQL.IsSet() }
+func (e EffectsConfig) Configured() bool {
+	return e.URL != "" || e.File != "" || e.SQL.IsSet() || e.Log != "" || e.Match != "" || e.Command != ""
+}
+
+// validate reports the probe settings' problems. managed says a receiver
+// hookproof starts itself supplies the log when Log is empty.
+func (e EffectsConfig) validate(managed bool) []error {
+	var errs []error
+	if e.SQL.IsSet() && e.Query == "" {
+		errs = append(errs, errors.New("--effects-query: required with --effects-sql"))
+	}
+	switch {
+	case e.Log != "" && e.Match == "":
+		errs = append(errs, errors.New("--effects-match: required with --effects-log (the pattern of the lines that mark an event processed)"))
+	case e.Match != "" && e.Log == "" && !managed:
+		errs = append(errs, errors.New("--effects-match: needs --effects-log FILE, or --receiver-command whose output is then read"))
+	}
+	if e.Match != "" {
+		if _, err := ParseLogPattern(e.Match); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if e.Command != "" {
+		if _, err := NewCommandProbe(e.Command, e.CommandShell, e.CommandTimeout); err != nil {
+			errs = append(errs, err)
+		}
+	} else if e.CommandShell {
+		errs = append(errs, errors.New("--effects-command-shell: only with --effects-command"))
+	}
+	if e.CommandTimeout < 0 {
+		errs = append(errs, fmt.Errorf("--effects-command-timeout: must not be negative, got %s", e.CommandTimeout))
+	}
+	n := 0
+	for _, set := range []bool{e.URL != "", e.File != "", e.SQL.IsSet(), e.Match != "", e.Command != ""} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		errs = append(errs, errors.New("effects probe: give one of --effects-url, --effects-file, --effects-sql, --effects-match, --effects-command"))
+	}
+	return errs
+}
 
 // Config is one run's configuration: DefaultConfig (or a command's variant of
 // it) with the command's flags applied, each flag having been set from the
@@ -105,10 +157,13 @@ type Config struct {
 	Timeouts       Timeouts      `json:"timeouts"`
 	Retry          RetryPolicy   `json:"retry"`
 	RestartCommand string        `json:"restart_command,omitempty"`
-	ReportDir      string        `json:"report_dir,omitempty"`
-	LabelFilter    string        `json:"label_filter,omitempty"`
-	Strict         bool          `json:"strict,omitempty"`
-	Seed           int64         `json:"seed"`
+	// ReceiverCommand, when set, is a shell command that starts the
+	// receiver: hookproof runs it, restarts it for IDEM-05 and stops it.
+	ReceiverCommand string `json:"receiver_command,omitempty"`
+	ReportDir       string `json:"report_dir,omitempty"`
+	LabelFilter     string `json:"label_filter,omitempty"`
+	Strict          bool   `json:"strict,omitempty"`
+	Seed            int64  `json:"seed"`
 	// AllowRemoteLoad lets the load checks and hookproof load send to a
 	// target that is not on loopback; without it they refuse (load) or are
 	// skipped (certify), so load never leaves the machine by accident.
@@ -180,8 +235,9 @@ func (c Config) Validate() error {
 			add(fmt.Errorf("--effects-url: %w", err))
 		}
 	}
-	if c.Effects.SQL.IsSet() && c.Effects.Query == "" {
-		add(errors.New("--effects-query: required with --effects-sql"))
+	errs = append(errs, c.Effects.validate(c.ReceiverCommand != "")...)
+	if c.ReceiverCommand != "" && c.RestartCommand != "" {
+		add(errors.New("--receiver-command and --restart-command: give one; hookproof restarts a receiver it started itself"))
 	}
 	if (c.TLS.ClientCert == "") != (c.TLS.ClientKey == "") {
 		add(errors.New("--client-cert and --client-key: give both or neither"))
@@ -221,6 +277,7 @@ func (c Config) Secrets() []string {
 	if c.Effects.SQL.IsSet() {
 		s = append(s, c.Effects.SQL.Reveal())
 	}
+	s = append(s, CommandSecrets(c.Effects.Command)...)
 	// A static header may carry an API key; its value is a secret when
 	// its name says so, as for redaction.
 	for _, h := range c.Headers {

@@ -54,6 +54,7 @@ type Env struct {
 	// many they lost in all, for RETRY-01 ("load included").
 	loadLost  []load.LostEvent
 	loadLostN uint64
+	loadSent  uint64
 	// overloadRan says RETRY-02's overload burst ran, so RETRY-03 can say
 	// why it saw no 429 or 503.
 	overloadRan atomic.Bool
@@ -85,6 +86,7 @@ func (e *Env) countLoad(s *load.Summary) {
 	e.loadMu.Lock()
 	defer e.loadMu.Unlock()
 	e.loadLostN += s.Lost
+	e.loadSent += s.Requests
 	for _, l := range s.LostEvents {
 		if len(e.loadLost) == maxLoadLost {
 			break
@@ -96,11 +98,12 @@ func (e *Env) countLoad(s *load.Summary) {
 // maxLoadLost bounds the lost load events kept for RETRY-01's evidence.
 const maxLoadLost = 20
 
-// lostUnderLoad returns the lost load events kept and how many were lost.
-func (e *Env) lostUnderLoad() ([]load.LostEvent, uint64) {
+// lostUnderLoad returns the lost load events kept, how many were lost and
+// how many deliveries the load checks made.
+func (e *Env) lostUnderLoad() (kept []load.LostEvent, lost, sent uint64) {
 	e.loadMu.Lock()
 	defer e.loadMu.Unlock()
-	return append([]load.LostEvent(nil), e.loadLost...), e.loadLostN
+	return append([]load.LostEvent(nil), e.loadLost...), e.loadLostN, e.loadSent
 }
 
 // LoadSection is report.json's load part for this run: LOAD-01's

@@ -164,7 +164,7 @@ func idem07Wait(cfg harness.Config) time.Duration {
 // needProbe skips a spec that can only be judged through an effects probe.
 func needProbe(env *Env) {
 	if env.Probe == nil {
-		Skip("needs an effects probe: pass --effects-url, --effects-file or --effects-sql; idempotency is unverified")
+		Skip("needs an effects probe: pass --effects-url, --effects-file, --effects-sql, --effects-match or --effects-command; idempotency is unverified")
 	}
 }
 
@@ -218,9 +218,12 @@ func expectNoneProcessed(ctx context.Context, env *Env, ids []string) {
 		}
 		return seen, nil
 	}
+	// The probe is named: a log pattern that matches receipt rather than
+	// processing counts refused requests too, and this is where it shows.
 	Consistently(ctx, processed).WithTimeout(env.Sizes.Consistent).WithPolling(50*time.Millisecond).
 		Should(BeEmpty(), func() string {
-			return fmt.Sprintf("the receiver processed %d of the %d requests it rejected: %s", len(seen), len(ids), listed(seen, 3))
+			return fmt.Sprintf("the receiver processed %d of the %d requests it rejected, as read through %s (if that is a log pattern, it must match the line written when an event is processed, not when a request arrives): %s",
+				len(seen), len(ids), env.Probe.Describe(), listed(seen, 3))
 		})
 }
 

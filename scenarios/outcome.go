@@ -147,7 +147,10 @@ func settle(ctx context.Context, env *Env) {
 	took := time.Since(start)
 	env.backlog.caughtUp(n + 1)
 	if n > 0 && took > 250*time.Millisecond {
-		note("processing caught up with %d outstanding events in %s (about %.0f events/s; the deadline was %s)",
-			n, took.Round(time.Millisecond), float64(n)/took.Seconds(), deadline.Round(time.Millisecond))
+		// n counts every event acknowledged since the last catch-up, some
+		// of them long processed: an upper bound on what was outstanding,
+		// so the rate is one too.
+		note("processing caught up in %s with the %d events acknowledged since it was last seen caught up (at most %.0f events/s; the deadline allowed %s)",
+			took.Round(time.Millisecond), n, float64(n)/took.Seconds(), deadline.Round(time.Millisecond))
 	}
 }

@@ -110,7 +110,7 @@ func Run(in Inputs, o RunOptions) (*Result, error) {
 func runNotes(in Inputs) []string {
 	var notes []string
 	if in.Probe == nil {
-		notes = append(notes, "idempotency unverified: no effects probe (pass --effects-url, --effects-file or --effects-sql)")
+		notes = append(notes, "idempotency unverified: no effects probe (pass --effects-url, --effects-file, --effects-sql, --effects-match or --effects-command)")
 	} else {
 		notes = append(notes, "effects read through "+in.Probe.Describe())
 	}

@@ -5,7 +5,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -13,6 +12,12 @@ import (
 	"github.com/hookproof/hookproof/harness"
 	"github.com/hookproof/hookproof/reports"
 )
+
+// overBudgetAllowed is how many of n acknowledgements may be over the ack
+// budget with the p99 still within it: 1 % of them. Below 100 samples the
+// nearest-rank p99 is the maximum, which one slow answer on a busy machine
+// would decide; one over-budget answer is allowed there, as it is at 100.
+func overBudgetAllowed(n int) int { return max(1, n/100) }
 
 // describeRunWide registers the checks that judge every delivery of the run,
 // so they are registered last (Register keeps declaration order).
@@ -44,8 +49,19 @@ func describeRunWide(env *Env) {
 			Expect(timedOut).To(BeEmpty(), func() string {
 				return fmt.Sprintf("%d deliveries got no answer within the %s delivery timeout: %s", len(timedOut), env.Config.Timeouts.Attempt, listed(timedOut, 3))
 			})
-			budgetMS := float64(budget) / float64(time.Millisecond)
-			Expect(stats.P99).To(BeNumerically("<=", budgetMS), "p99 ack latency %.1f ms is over the %s budget", stats.P99, budget)
+			var over []harness.Attempt
+			for _, a := range valid {
+				if a.Status != 0 && a.Latency > budget {
+					over = append(over, a)
+				}
+			}
+			for _, a := range over[:min(len(over), 5)] {
+				record(reports.Evidence{Summary: fmt.Sprintf("acknowledged after the %s budget", budget), EventID: a.EventID,
+					Status: a.Status, LatencyMS: float64(a.Latency.Microseconds()) / 1000, Expected: "≤ " + budget.String()})
+			}
+			allowed := overBudgetAllowed(stats.Count)
+			Expect(len(over)).To(BeNumerically("<=", allowed), "the receiver acknowledged %d of %d deliveries later than the %s budget (p99 %.1f ms); "+
+				"a p99 within budget allows %d", len(over), stats.Count, budget, stats.P99, allowed)
 		}, SpecTimeout(env.Config.Timeouts.Spec))
 
 		// ACK-04: no webhook POST may be answered with a redirect.
@@ -75,8 +91,9 @@ func describeRunWide(env *Env) {
 					record(reports.Evidence{Summary: "event lost: RiskOS does not retry " + fmt.Sprint(a.Status), EventID: a.EventID, Status: a.Status, Expected: "2xx or one of 408, 409, 423, 429, 502, 503, 504"})
 				}
 			}
-			note("%d conformance attempts with valid events checked: %s", len(valid), reports.TallyAttempts(valid))
-			underLoad, n := env.lostUnderLoad()
+			underLoad, n, sent := env.lostUnderLoad()
+			note("%d conformance attempts with valid events checked (%s) and %d deliveries of the load checks (%d lost)",
+				len(valid), reports.TallyAttempts(valid), sent, n)
 			if n > 0 {
 				for _, l := range underLoad {
 					ev := reports.Evidence{Summary: "event lost under load: RiskOS does not retry this answer", EventID: l.EventID, Status: l.Status, Error: l.ErrorClass, Expected: "2xx or one of 408, 409, 423, 429, 502, 503, 504"}

@@ -58,8 +58,14 @@ and implies --strict, so a fault that breaks only SHOULD requirements still exit
 	cf.str(&c.Effects.File, "effects-file", "effects probe: a file the receiver appends one processed event_id per line to")
 	cf.secret(&c.Effects.SQL, "effects-sql", "effects probe: PostgreSQL DSN, e.g. postgres://user:pass@host/db")
 	cf.str(&c.Effects.Query, "effects-query", "with --effects-sql: query counting processings of event_id $1, e.g. 'SELECT count(*) FROM processed WHERE event_id = $1'")
+	cf.str(&c.Effects.Log, "effects-log", "effects probe: a log file the receiver writes (followed across rotation); with --effects-match")
+	cf.str(&c.Effects.Match, "effects-match", "pattern of the log lines that mark an event PROCESSED (not received): 'processed {event_id}', 're:REGEXP' or 'json:msg=processed,event_id={event_id}'")
+	cf.str(&c.Effects.Command, "effects-command", "effects probe: command printing the count for {event_id}, e.g. 'redis-cli SCARD processed:{event_id}' (run without a shell)")
+	cf.boolean(&c.Effects.CommandShell, "effects-command-shell", "run --effects-command through /bin/sh (pipes); the event_id is checked first either way")
+	cf.duration(&c.Effects.CommandTimeout, "effects-command-timeout", "bound on one --effects-command run (0: 10s)")
 	cf.str(&c.Auth.OAuth2.JWKSURL, "oauth2-jwks-url", "the OAuth2 issuer's JWKS URL, for AUTH-05's forgeries that need only its public keys (default: from the issuer's metadata)")
 	cf.str(&c.RestartCommand, "restart-command", "shell command that restarts the receiver (enables IDEM-05)")
+	cf.str(&c.ReceiverCommand, "receiver-command", "shell command that starts the receiver: hookproof runs it, restarts it for IDEM-05 and stops it; its output goes to receiver.log in --report-dir")
 	cf.list(&c.EventTypes, "event-types", ",", "comma-separated subscribed event types (default: all)")
 	cf.timeScale("multiply RiskOS retry waits")
 	cf.duration(&c.Timeouts.Settle, "settle", "how long processing may take to show in the effects probe")
@@ -106,6 +112,8 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 	switch {
 	case o.demo && cfg.Target != "":
 		errs = append(errs, errors.New("--demo and --target: give one or the other"))
+	case o.demo && cfg.ReceiverCommand != "":
+		errs = append(errs, errors.New("--demo and --receiver-command: give one or the other"))
 	case !o.demo && len(faults) > 0:
 		errs = append(errs, errors.New("--demo-fault: only with --demo"))
 	}
@@ -146,6 +154,11 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 		if cfg.RestartCommand != "" {
 			in.Restart = func(ctx context.Context) error { return runRestart(ctx, cfg.RestartCommand, stderr) }
 		}
+		stopReceiver, err := manageReceiver(ctx, &cfg, &in, stderr)
+		if err != nil {
+			return err
+		}
+		defer stopReceiver()
 	}
 	if err := reachable(ctx, cfg); err != nil && ctx.Err() == nil {
 		return unreachableErr(err)
@@ -232,7 +245,7 @@ func checkProbe(ctx context.Context, p harness.Probe) error {
 	n, err := p.Count(ctx, id)
 	switch {
 	case err != nil:
-		return fmt.Errorf("the effects probe does not answer (%s): %w (check --effects-url/--effects-file/--effects-sql; --effects-auth sends the delivery credentials to an effects URL)", p.Describe(), err)
+		return fmt.Errorf("the effects probe does not answer (%s): %w (check the --effects-* flags; --effects-auth sends the delivery credentials to an effects URL)", p.Describe(), err)
 	case n != 0:
 		return fmt.Errorf("the effects probe (%s) counts %d processings of %s, an event_id never sent: it cannot tell duplicates apart", p.Describe(), n, id)
 	}

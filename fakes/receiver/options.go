@@ -22,11 +22,11 @@ const (
 	DefaultWorkDuration = time.Millisecond
 	DefaultAckBudget    = 500 * time.Millisecond
 	// DefaultRateLimit is twice the rate RiskOS receivers are required to
-	// sustain (50 events/s): a limiter there is compliant.
-	DefaultRateLimit = 100.0
+	// sustain: a limiter there is compliant.
+	DefaultRateLimit = 2.0 * harness.DefaultRequiredRate
 	// DefaultWorkerRate is 1.3× the required rate: enough to keep up, too
 	// little to drain a burst quickly.
-	DefaultWorkerRate = 65.0
+	DefaultWorkerRate = 1.3 * harness.DefaultRequiredRate
 )
 
 // EffectsPath is where every receiver serves its effects probe.

@@ -47,7 +47,21 @@ func (s *Sender) Burst(ctx context.Context, d Delivery, n int) []harness.Attempt
 	if n <= 0 {
 		return nil
 	}
-	_ = s.pace(ctx) // one turn for the whole burst; a done ctx shows in the attempts
+	out := make([]harness.Attempt, n)
+	s.release(ctx, d, n, func(i int, first attemptSpec) {
+		first.n = i + 1 // the copies are numbered in the ledger
+		out[i], _ = s.attempt(ctx, d, first)
+	})
+	return out
+}
+
+// release runs send for n copies of d at once: each gets the spec of a
+// first attempt whose request is held at one barrier until every copy's
+// request is built, then all go out on the burst's pre-dialed connections.
+// The burst as a whole waits one turn under the pace; a done ctx shows in
+// the attempts.
+func (s *Sender) release(ctx context.Context, d Delivery, n int, send func(i int, first attemptSpec)) {
+	_ = s.pace(ctx)
 	client, done := s.burstClient(ctx, d, n)
 	defer done()
 
@@ -57,19 +71,17 @@ func (s *Sender) Burst(ctx context.Context, d Delivery, n int) []harness.Attempt
 		ready.Done()
 		<-release // closed once every copy is ready, never left open
 	}
-	out := make([]harness.Attempt, n)
 	ready.Add(n)
 	finished.Add(n)
 	for i := range n {
 		go func() {
 			defer finished.Done()
-			out[i], _ = s.attempt(ctx, d, attemptSpec{n: i + 1, client: client, barrier: barrier})
+			send(i, attemptSpec{n: 1, client: client, barrier: barrier})
 		}()
 	}
 	ready.Wait()
 	close(release)
 	finished.Wait()
-	return out
 }
 
 // burstClient returns the client a burst of n copies uses, and a function

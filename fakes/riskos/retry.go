@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/hookproof/hookproof/harness"
 )
@@ -114,27 +113,8 @@ func (s *Sender) BurstWithRetry(ctx context.Context, d Delivery, n int) []Outcom
 	if n <= 0 {
 		return nil
 	}
-	_ = s.pace(ctx) // one turn for the whole burst
-	client, done := s.burstClient(ctx, d, n)
-	defer done()
-	var ready, finished sync.WaitGroup
-	release := make(chan struct{})
-	barrier := func() {
-		ready.Done()
-		<-release
-	}
 	out := make([]Outcome, n)
-	ready.Add(n)
-	finished.Add(n)
-	for i := range n {
-		go func() {
-			defer finished.Done()
-			out[i] = s.deliver(ctx, d, attemptSpec{n: 1, client: client, barrier: barrier})
-		}()
-	}
-	ready.Wait()
-	close(release)
-	finished.Wait()
+	s.release(ctx, d, n, func(i int, first attemptSpec) { out[i] = s.deliver(ctx, d, first) })
 	return out
 }
 

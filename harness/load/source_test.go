@@ -3,6 +3,7 @@ package load
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/hookproof/hookproof/harness"
 )
@@ -10,7 +11,12 @@ import (
 // sourceBodies makes n bodies from the k-th source a targeter built for o
 // would create, with each body's event_id cut out, and the ids.
 func sourceBodies(o Options, k, n int) (bodies [][]byte, ids []string) {
-	tr := newTargeter("http://127.0.0.1:1/hook", harness.EventTypeNames(), 0, 1, runSeed(o), defaultSource)
+	// defaultSource with the clock stopped: live timestamps (event_at and
+	// the data times derived from it) would differ when two sources straddle
+	// a second, which is not content the seed is meant to fix.
+	at := time.Now()
+	stopped := func(seed int64) EventSource { return harness.NewLiveGenerator(seed, func() time.Time { return at }) }
+	tr := newTargeter("http://127.0.0.1:1/hook", harness.EventTypeNames(), 0, 1, runSeed(o), stopped)
 	var st *sourceState
 	for range k + 1 {
 		st = tr.pool.New().(*sourceState)
