@@ -26,6 +26,20 @@ func findChromium() string {
 	return ""
 }
 
+// needChromium returns Chromium's path, or skips the test: with -short, or
+// where it is not installed.
+func needChromium(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a browser; skipped with -short")
+	}
+	bin := findChromium()
+	if bin == "" {
+		t.Skip("Chromium not installed (apt-get install -y chromium); the HTML report is not checked in a browser")
+	}
+	return bin
+}
+
 // runChromium runs headless Chromium on a file URL with every network
 // feature off, bounded in time; the process group is killed on timeout so
 // no renderer outlives the test.
@@ -55,13 +69,7 @@ func runChromium(t *testing.T, bin string, args ...string) (stdout, stderr []byt
 // in its colour. CI installs Chromium (apt-get install -y chromium);
 // elsewhere the test skips.
 func TestHTMLInHeadlessChromium(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser; skipped with -short")
-	}
-	bin := findChromium()
-	if bin == "" {
-		t.Skip("Chromium not installed (apt-get install -y chromium); the HTML report is not checked in a browser")
-	}
+	bin := needChromium(t)
 	dir := t.TempDir()
 	r := scrubbedFixture()
 	if err := WriteAll(dir, r); err != nil {
@@ -136,13 +144,7 @@ func TestHTMLInHeadlessChromium(t *testing.T) {
 // report in headless Chromium, checks each banner's colour, and with
 // HOOKPROOF_SCREENSHOT_DIR set keeps the PNGs for a person to look at.
 func TestScreenshotsOfPassFailAndLoad(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser; skipped with -short")
-	}
-	bin := findChromium()
-	if bin == "" {
-		t.Skip("Chromium not installed (apt-get install -y chromium)")
-	}
+	bin := needChromium(t)
 	pass := shouldOnlyReport(false)
 	load := scrubbedFixture()
 	load.Kind = KindLoad
