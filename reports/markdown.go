@@ -115,6 +115,8 @@ func verdictWord(v string) string {
 		return "pass"
 	case VerdictFail:
 		return "fail"
+	case verdictError:
+		return "error"
 	}
 	return "unknown"
 }
