@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 )
 
 // AuthType is how deliveries authenticate, as configured on a RiskOS webhook.
@@ -116,6 +117,13 @@ func checkHTTPURL(raw string) error {
 	}
 	if u.Host == "" {
 		return errors.New("has no host")
+	}
+	// url.Parse takes any digits for a port; a dial would fail later with
+	// a message that reads like an unreachable target.
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %s is outside 1..65535", p)
+		}
 	}
 	return nil
 }

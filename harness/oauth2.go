@@ -2,13 +2,11 @@ package harness
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,8 +93,12 @@ type OAuth2Authorizer struct {
 	conf   *clientcredentials.Config
 	client *http.Client
 	url    string // redacted token URL, for errors
-	scrub  *strings.Replacer
-	now    func() time.Time
+	scrub  *Redactor
+	// learn, when set, is the run's Redactor: every token fetched is
+	// learned before any caller can send it, so a token replaced by a
+	// refresh stays redacted in everything written afterwards.
+	learn atomic.Pointer[Redactor]
+	now   func() time.Time
 
 	fetches atomic.Int64
 
@@ -156,20 +158,26 @@ func newOAuth2Authorizer(cfg OAuth2Config, client *http.Client, now func() time.
 	return a
 }
 
-// secretScrubber replaces every form the client secret can take on the wire
-// or in an echo: as is, form-encoded, and inside a Basic header.
-func secretScrubber(cfg OAuth2Config) *strings.Replacer {
-	s := cfg.ClientSecret.Reveal()
-	if s == "" {
-		return strings.NewReplacer()
+// secretScrubber knows every form the client secret can take on the wire
+// or in an echo: as is, form-encoded, JSON-escaped, inside a Basic header.
+func secretScrubber(cfg OAuth2Config) *Redactor {
+	r := NewRedactor()
+	r.LearnBasic(cfg.ClientID, cfg.ClientSecret.Reveal())
+	return r
+}
+
+// LearnTokens makes r learn every access token fetched from now on, and
+// the client secret's forms; r is the run's one Redactor.
+func (a *OAuth2Authorizer) LearnTokens(r *Redactor) {
+	if r == nil {
+		return
 	}
-	pairs := []string{s, Redacted}
-	if q := url.QueryEscape(s); q != s {
-		pairs = append(pairs, q, Redacted)
-	}
-	basic := url.QueryEscape(cfg.ClientID) + ":" + url.QueryEscape(s)
-	pairs = append(pairs, base64.StdEncoding.EncodeToString([]byte(basic)), Redacted)
-	return strings.NewReplacer(pairs...)
+	r.LearnBasic(a.conf.ClientID, a.conf.ClientSecret)
+	a.learn.Store(r)
+	a.mu.Lock()
+	tok := a.token
+	a.mu.Unlock()
+	r.Learn(tok)
 }
 
 // Authorize sets `Authorization: Bearer <token>` on req, fetching a token
@@ -237,6 +245,9 @@ func (a *OAuth2Authorizer) fetch(ctx context.Context, f *tokenFlight, gen uint64
 	tok, err := a.conf.Token(fctx)
 	if err == nil && tok.AccessToken == "" {
 		err = errors.New("oauth2: server response missing access_token")
+	}
+	if err == nil {
+		a.learn.Load().Learn(tok.AccessToken)
 	}
 	a.mu.Lock()
 	if err != nil {
@@ -331,12 +342,12 @@ func (a *OAuth2Authorizer) tokenError(err error, c *bodyCapture) *TokenError {
 		if re.Response != nil {
 			te.Status = re.Response.StatusCode
 		}
-		te.Code = a.scrub.Replace(re.ErrorCode)
-		te.Body = excerpt(a.scrub.Replace(string(re.Body)))
+		te.Code = a.scrubText(re.ErrorCode)
+		te.Body = excerpt(a.scrubText(string(re.Body)))
 		scrubbed := *re
 		scrubbed.Body = []byte(te.Body)
-		scrubbed.ErrorDescription = a.scrub.Replace(re.ErrorDescription)
-		scrubbed.ErrorURI = a.scrub.Replace(re.ErrorURI)
+		scrubbed.ErrorDescription = a.scrubText(re.ErrorDescription)
+		scrubbed.ErrorURI = a.scrubText(re.ErrorURI)
 		scrubbed.ErrorCode = te.Code
 		te.Err = &scrubbed
 		return te
@@ -346,12 +357,18 @@ func (a *OAuth2Authorizer) tokenError(err error, c *bodyCapture) *TokenError {
 		c.mu.Lock()
 		te.Status = c.status
 		if c.status != 0 {
-			te.Body = excerpt(a.scrub.Replace(string(c.body)))
+			te.Body = excerpt(a.scrubText(string(c.body)))
 		}
 		c.mu.Unlock()
 	}
-	te.Err = scrubError{msg: a.scrub.Replace(err.Error()), err: err}
+	te.Err = scrubError{msg: a.scrubText(err.Error()), err: err}
 	return te
+}
+
+// scrubText removes the client secret, and whatever the run's Redactor
+// knows, from text the token endpoint sent.
+func (a *OAuth2Authorizer) scrubText(s string) string {
+	return a.learn.Load().Scrub(a.scrub.Scrub(s))
 }
 
 // scrubError is an error whose text has had the secret removed; it still

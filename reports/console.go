@@ -69,7 +69,7 @@ func WriteConsole(w io.Writer, r *Report, color bool) error {
 		fmt.Fprintf(bw, "; %d deliveries, ack p99 %s", d.Total, formatMS(d.AckLatencyMS.P99))
 	}
 	if l := r.Load; l != nil {
-		fmt.Fprintf(bw, "; load %d requests at %s/s, p99 %s, %s acked, %d lost", l.Requests, numText(l.Throughput), formatMS(l.LatencyMS.P99), percentText(l.SuccessRatio), l.Lost)
+		fmt.Fprintf(bw, "; load %d requests at %s/s, p99 %s %s, %s acked, %d lost", l.Requests, numText(l.Throughput), formatMS(l.LatencyMS.P99), l.LatencyBasis(), percentText(l.SuccessRatio), l.Lost)
 	}
 	fmt.Fprintf(bw, " in %s\n", formatDuration(r.Duration()))
 	for _, n := range r.Notes {

@@ -102,7 +102,7 @@ func Decode(b []byte) (*Report, error) {
 func (r *Report) Validate() error {
 	var errs []error
 	switch r.Verdict {
-	case VerdictPass, VerdictFail:
+	case VerdictPass, VerdictFail, VerdictError:
 	default:
 		errs = append(errs, fmt.Errorf("verdict: %q is not %q or %q", r.Verdict, VerdictPass, VerdictFail))
 	}

@@ -187,16 +187,13 @@ func Warning(q RequirementResult, strict bool) bool {
 // runError says why the run itself is broken, "" when it finished.
 func runError(r *Report) string {
 	switch {
-	case r.Verdict == verdictError:
+	case r.Verdict == VerdictError:
 		return "the run could not be completed (target unreachable): " + r.Headline()
 	case r.Interrupted:
 		return "the run was interrupted before it finished: requirements not reached are skipped and nothing is certified"
 	}
 	return ""
 }
-
-// verdictError is the verdict of a run that could not be completed.
-const verdictError = "error"
 
 // failureText is a failure's evidence followed by how to reproduce it.
 func failureText(q RequirementResult) string {

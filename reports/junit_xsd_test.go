@@ -201,7 +201,7 @@ func TestJUnitValidatesAgainstXSD(t *testing.T) {
 		"fixture":     func(*Report) {},
 		"strict":      func(r *Report) { r.Decide(true) },
 		"interrupted": func(r *Report) { r.Interrupted = true; r.Decide(false) },
-		"error":       func(r *Report) { r.Verdict = verdictError },
+		"error":       func(r *Report) { r.Verdict = VerdictError },
 		"load":        func(r *Report) { r.Kind = KindLoad },
 		"empty":       func(r *Report) { r.Requirements = nil },
 		"should-only": func(r *Report) { *r = *shouldOnlyReport(false) },
@@ -267,7 +267,7 @@ func TestJUnitShouldFailureIsAWarningUnlessStrict(t *testing.T) {
 func TestJUnitInterruptedRunIsAnError(t *testing.T) {
 	for name, mutate := range map[string]func(*Report){
 		"interrupted": func(r *Report) { r.Interrupted = true; r.Decide(false) },
-		"error":       func(r *Report) { r.Verdict = verdictError },
+		"error":       func(r *Report) { r.Verdict = VerdictError },
 	} {
 		r := shouldOnlyReport(false)
 		mutate(r)

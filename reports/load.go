@@ -17,8 +17,12 @@ type LoadSection struct {
 	// SuccessRatio is the share of requests acked 2xx, in [0, 1].
 	SuccessRatio float64 `json:"success_ratio"`
 	// LatencyMS is measured from each request's scheduled send time, so a
-	// stalled receiver shows in it (no coordinated omission).
+	// stalled receiver shows in it (no coordinated omission), unless
+	// LatencyFrom says otherwise (raw results that hold no schedule).
 	LatencyMS LatencyMS `json:"latency_ms"`
+	// LatencyFrom says what LatencyMS is measured from: LatencyFromSchedule
+	// or LatencyFromSend; empty (older reports) means LatencyFromSchedule.
+	LatencyFrom string `json:"latency_from,omitempty"`
 	// ServiceLatencyMS is measured from the actual send, for comparison.
 	ServiceLatencyMS *LatencyMS `json:"service_latency_ms,omitempty"`
 	// StatusCodes counts answers by status ("200"), and errors by class.
@@ -42,6 +46,32 @@ type LoadSection struct {
 	// Shards is how many load generators' results this section sums (0 or
 	// 1: a single run). With more, percentiles are upper bounds (see Merge).
 	Shards int `json:"shards,omitempty"`
+	// RunID names the run the figures come from, and ShardSet the shards
+	// of it they cover ("i/n", sorted; one for a single generator): a merge
+	// adds counts and rates only over distinct shards of one run.
+	RunID    string   `json:"run_id,omitempty"`
+	ShardSet []string `json:"shard_set,omitempty"`
+	// Transport is the HTTP client that sent the load ("fast" or
+	// "net/http"; "mixed" in a merge of both).
+	Transport string `json:"transport,omitempty"`
+	// BytesOut and BytesIn are the request and answer body bytes.
+	BytesOut uint64 `json:"bytes_out,omitempty"`
+	BytesIn  uint64 `json:"bytes_in,omitempty"`
+}
+
+// What LoadSection.LatencyMS is measured from.
+const (
+	LatencyFromSchedule = "scheduled send"
+	LatencyFromSend     = "actual send"
+)
+
+// LatencyBasis is what LatencyMS is measured from, for renderers: "from the
+// scheduled send" or "from the actual send".
+func (l *LoadSection) LatencyBasis() string {
+	if l.LatencyFrom == "" {
+		return "from the " + LatencyFromSchedule
+	}
+	return "from the " + l.LatencyFrom
 }
 
 // LatencyMS are load latency percentiles in milliseconds.

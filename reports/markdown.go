@@ -98,8 +98,12 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			rateText(l.RequestedRate), numText(l.SentRate), numText(l.Throughput), l.Requests, percentText(l.SuccessRatio),
 			formatMS(l.LatencyMS.P50), formatMS(l.LatencyMS.P99), formatMS(l.LatencyMS.P999), formatMS(l.LatencyMS.Max),
 			l.Lost, capacityText(l.CapacityRPS))
+		p("\nLatency is measured %s.\n", l.LatencyBasis())
 		p("\nStatus codes: %s.\n", mdEscape(codesText(l.StatusCodes)))
-		if l.Shards > 1 {
+		switch {
+		case l.Shards > 1 && r.LoadExact:
+			p("\nMerged from %d shards: percentiles are exact over the union of their raw results.\n", l.Shards)
+		case l.Shards > 1:
 			p("\nMerged from %d shards: percentiles are the maximum over shards, an upper bound.\n", l.Shards)
 		}
 	}
@@ -113,10 +117,8 @@ func verdictWord(v string) string {
 	switch v {
 	case VerdictPass:
 		return "pass"
-	case VerdictFail:
-		return "fail"
-	case verdictError:
-		return "error"
+	case VerdictFail, VerdictError:
+		return v
 	}
 	return "unknown"
 }

@@ -79,7 +79,7 @@ func MergeNamed(names []string, reports ...*Report) (*Report, error) {
 	out.Filter = strings.Join(filters, "; ")
 	byID := map[string]int{}
 	anyFail := false
-	for _, r := range reports {
+	for i, r := range reports {
 		if out.StartedAt.IsZero() || (!r.StartedAt.IsZero() && r.StartedAt.Before(out.StartedAt)) {
 			out.StartedAt = r.StartedAt
 		}
@@ -90,6 +90,11 @@ func MergeNamed(names []string, reports ...*Report) (*Report, error) {
 		out.Interrupted = out.Interrupted || r.Interrupted
 		out.Insecure = out.Insecure || r.Insecure
 		anyFail = anyFail || r.Verdict != VerdictPass
+		if r.Error != "" && out.Error == "" {
+			// A shard that could not judge its receiver makes the whole
+			// run unjudged, not failed.
+			out.Error = name(i) + field + r.Error
+		}
 		if out.Config == nil {
 			out.Config = r.Config
 		}
@@ -111,12 +116,20 @@ func MergeNamed(names []string, reports ...*Report) (*Report, error) {
 			out.Requirements = append(out.Requirements, q)
 		}
 		out.Deliveries = mergeDeliveries(out.Deliveries, r.Deliveries)
-		out.Load = mergeLoad(out.Load, r.Load)
+		l, err := mergeLoad(out.Load, r.Load)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s%sload: %w", name(i), field, err))
+			continue
+		}
+		out.Load = l
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	out.MergedFrom = len(reports)
 	out.Notes = append(out.Notes, mergeNote(out.MergedFrom, false))
 	out.Decide(out.Strict)
-	if anyFail {
+	if anyFail && out.Verdict != VerdictError {
 		out.Verdict = VerdictFail
 	}
 	return out, nil
@@ -190,12 +203,84 @@ func mergeDeliveries(a, b *DeliveryStats) *DeliveryStats {
 	return out
 }
 
-func mergeLoad(a, b *LoadSection) *LoadSection {
-	if b == nil {
-		return a
+// ErrSameShard is wrapped by Merge when two reports' load sections cover the
+// same shard of one run (the same report given twice): its requests would
+// be counted twice.
+var ErrSameShard = errors.New("the same shard of one run is in two reports")
+
+// ErrOtherLoadRun is wrapped by Merge when load sections are shards of
+// different runs, or of runs split differently: their sum describes no run.
+var ErrOtherLoadRun = errors.New("load sections of different runs or shard layouts")
+
+// checkLoad says whether b may be added to a: rates and counts add only
+// over distinct shards of one run (or over distinct unsharded runs, each a
+// generator of its own), on one latency measure. whole reports whether the
+// sections are shards of one run, whose requested rate is the run's, not
+// a sum.
+func checkLoad(a, b *LoadSection) (whole bool, err error) {
+	if a.LatencyFrom != b.LatencyFrom && a.latencyFrom() != b.latencyFrom() {
+		return false, fmt.Errorf("latency %s cannot be merged with latency %s: LOAD-01 is judged on one measure", b.LatencyBasis(), a.LatencyBasis())
 	}
+	na, nb := shardCount(a.ShardSet), shardCount(b.ShardSet)
+	if na <= 1 && nb <= 1 {
+		if a.RunID != "" && a.RunID == b.RunID {
+			return false, fmt.Errorf("run %q: %w", b.RunID, ErrSameShard)
+		}
+		return false, nil
+	}
+	switch {
+	case na != nb:
+		return false, fmt.Errorf("shards %s cannot be merged with shards %s: %w", strings.Join(b.ShardSet, ","), strings.Join(a.ShardSet, ","), ErrOtherLoadRun)
+	case a.RunID != b.RunID:
+		return false, fmt.Errorf("run %q differs from run %q: %w", b.RunID, a.RunID, ErrOtherLoadRun)
+	case a.RequestedRate != b.RequestedRate:
+		return false, fmt.Errorf("requested rate %g/s differs from %g/s in run %q: %w", b.RequestedRate, a.RequestedRate, a.RunID, ErrOtherLoadRun)
+	}
+	for _, s := range b.ShardSet {
+		if slices.Contains(a.ShardSet, s) {
+			return false, fmt.Errorf("shard %s of run %q: %w", s, b.RunID, ErrSameShard)
+		}
+	}
+	return true, nil
+}
+
+func (l *LoadSection) latencyFrom() string {
+	if l.LatencyFrom == "" {
+		return LatencyFromSchedule
+	}
+	return l.LatencyFrom
+}
+
+// shardCount is the n of a shard set's "i/n" entries (0 without any; -1
+// when they disagree, which no single run writes).
+func shardCount(set []string) int {
+	n := 0
+	for _, s := range set {
+		var i, m int
+		if _, err := fmt.Sscanf(s, "%d/%d", &i, &m); err != nil || (n != 0 && m != n) {
+			return -1
+		}
+		n = m
+	}
+	return n
+}
+
+func mergeLoad(a, b *LoadSection) (*LoadSection, error) {
+	if b == nil {
+		return a, nil
+	}
+	whole := false
 	if a == nil {
-		a = &LoadSection{}
+		a = &LoadSection{LatencyFrom: b.LatencyFrom, RunID: b.RunID, Transport: b.Transport}
+	} else {
+		var err error
+		if whole, err = checkLoad(a, b); err != nil {
+			return nil, err
+		}
+	}
+	requested := a.RequestedRate + b.RequestedRate
+	if whole {
+		requested = a.RequestedRate // the run's rate, which every shard records
 	}
 	shards := func(l *LoadSection) int {
 		if l.Requests == 0 && l.Shards == 0 {
@@ -204,7 +289,11 @@ func mergeLoad(a, b *LoadSection) *LoadSection {
 		return max(1, l.Shards)
 	}
 	out := &LoadSection{
-		RequestedRate: a.RequestedRate + b.RequestedRate,
+		RequestedRate: requested,
+		LatencyFrom:   a.LatencyFrom,
+		BytesOut:      a.BytesOut + b.BytesOut,
+		BytesIn:       a.BytesIn + b.BytesIn,
+		Transport:     a.Transport,
 		SentRate:      a.SentRate + b.SentRate,
 		Throughput:    a.Throughput + b.Throughput,
 		Requests:      a.Requests + b.Requests,
@@ -247,7 +336,16 @@ func mergeLoad(a, b *LoadSection) *LoadSection {
 		out.StatusCodes = map[string]uint64{}
 	}
 	out.Series = mergeSeries(a.Series, b.Series)
-	return out
+	if a.Transport != b.Transport {
+		out.Transport = "mixed"
+	}
+	if a.RunID == b.RunID {
+		out.RunID = a.RunID
+	}
+	if whole || len(a.ShardSet) == 0 && a.Requests == 0 {
+		out.ShardSet = slices.Sorted(slices.Values(append(slices.Clone(a.ShardSet), b.ShardSet...)))
+	}
+	return out, nil
 }
 
 // mergeSeries aligns points on T: rates and errors add up, percentiles

@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +105,11 @@ func TestMergePassingShardsPasses(t *testing.T) {
 	if m, _ := Merge(a, b); m.Verdict != VerdictFail || !m.Interrupted {
 		t.Errorf("merge with an interrupted shard: verdict %q interrupted %v; want fail, true", m.Verdict, m.Interrupted)
 	}
+	b.Interrupted = false
+	b.SetError("target unreachable")
+	if m, _ := Merge(a, b); m.Verdict != VerdictError || !strings.Contains(m.Error, "target unreachable") {
+		t.Errorf("merge with a shard that could not judge: verdict %q error %q; want error naming the cause", m.Verdict, m.Error)
+	}
 }
 
 func TestMergeRejectsMismatchedShards(t *testing.T) {
@@ -119,4 +126,65 @@ func TestMergeRejectsMismatchedShards(t *testing.T) {
 	if _, err := Merge(a, nil); err == nil || !strings.Contains(err.Error(), "reports[1]") {
 		t.Errorf("Merge(a, nil) error = %v", err)
 	}
+}
+
+// Load sections add up only over distinct shards of one run: the whole
+// run's requested rate is taken once, and the same shard, another run's
+// shard or another layout's is refused, naming the report.
+func TestMergeLoadAddsOnlyDistinctShards(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	sec := func(run, shard string, rate float64) *LoadSection {
+		return &LoadSection{RequestedRate: rate, SentRate: rate / 2, Throughput: rate / 2, Requests: 500, SuccessRatio: 1,
+			LatencyMS: LatencyMS{P99: 3}, LatencyFrom: LatencyFromSchedule, RunID: run, ShardSet: []string{shard}, Transport: "fast", BytesIn: 100}
+	}
+	rep := func(l *LoadSection) *Report { return shard(t0, nil, l) }
+
+	m, err := MergeNamed([]string{"a.json", "b.json"}, rep(sec("r1", "0/2", 1000)), rep(sec("r1", "1/2", 1000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := m.Load; l.RequestedRate != 1000 || l.SentRate != 1000 || l.Requests != 1000 || l.BytesIn != 200 ||
+		l.RunID != "r1" || !slices.Equal(l.ShardSet, []string{"0/2", "1/2"}) || l.Shards != 2 || l.Transport != "fast" {
+		t.Errorf("merged %+v; want the run's 1000/s asked once, 1000/s sent, 1000 requests, 200 bytes in, run r1, shards 0/2 and 1/2", l)
+	}
+
+	for _, c := range []struct {
+		name string
+		b    *LoadSection
+		want error
+	}{
+		{"the same shard twice", sec("r1", "0/2", 1000), ErrSameShard},
+		{"another run's shard", sec("r2", "1/2", 1000), ErrOtherLoadRun},
+		{"another layout", sec("r1", "1/3", 1000), ErrOtherLoadRun},
+		{"another rate", sec("r1", "1/2", 2000), ErrOtherLoadRun},
+		{"the same unsharded run twice", nil, ErrSameShard},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a, b := sec("r1", "0/2", 1000), c.b
+			if b == nil {
+				a, b = sec("u1", "0/1", 500), sec("u1", "0/1", 500)
+			}
+			_, err := MergeNamed([]string{"a.json", "b.json"}, rep(a), rep(b))
+			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), "b.json") {
+				t.Errorf("merge: %v; want %v naming b.json", err, c.want)
+			}
+		})
+	}
+
+	t.Run("distinct unsharded runs add up", func(t *testing.T) {
+		m, err := Merge(rep(sec("u1", "0/1", 500)), rep(sec("u2", "0/1", 500)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Load.RequestedRate != 1000 || m.Load.Requests != 1000 {
+			t.Errorf("merged %g/s asked, %d requests; want 1000, 1000: two generators of their own", m.Load.RequestedRate, m.Load.Requests)
+		}
+	})
+	t.Run("two latency measures are refused", func(t *testing.T) {
+		b := sec("u2", "0/1", 500)
+		b.LatencyFrom = LatencyFromSend
+		if _, err := Merge(rep(sec("u1", "0/1", 500)), rep(b)); err == nil || !strings.Contains(err.Error(), "one measure") {
+			t.Errorf("merge: %v; want a refusal to mix latency measures", err)
+		}
+	})
 }

@@ -42,7 +42,7 @@ type Report struct {
 	Target     string    `json:"target"`
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
-	// Verdict is VerdictPass or VerdictFail; see Verdict and Report.Decide.
+	// Verdict is VerdictPass, VerdictFail or VerdictError; see Verdict and Report.Decide.
 	Verdict string `json:"verdict"`
 	// Strict records whether failed SHOULD requirements failed the run.
 	Strict bool `json:"strict,omitempty"`
@@ -52,6 +52,12 @@ type Report struct {
 	// Insecure marks a run made with TLS verification turned off: its
 	// verdict cannot certify the receiver, and every renderer says so.
 	Insecure bool `json:"insecure,omitempty"`
+	// Error is why the run could not judge the receiver at all (verdict
+	// VerdictError), e.g. no answer to the preflight delivery.
+	Error string `json:"error,omitempty"`
+	// Stopped is why the run ended before every check ran (the target
+	// stopped answering, the run deadline); such a run is never a pass.
+	Stopped string `json:"stopped,omitempty"`
 	// Notes are caveats a reader must see next to the verdict, such as
 	// "idempotency unverified: no effects probe".
 	Notes []string `json:"notes,omitempty"`

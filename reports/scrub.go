@@ -2,27 +2,15 @@ package reports
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"io"
-	"net/url"
 	"reflect"
-	"regexp"
-	"sort"
-	"strings"
 
 	"github.com/hookproof/hookproof/harness"
 )
 
-// MinSecretLen is the shortest secret Scrub replaces. Replacing a one- or
-// two-character "secret" everywhere would garble the whole report (k6#5577)
-// while hiding nothing; such values are not secrets worth the name.
-const MinSecretLen = 4
-
-// jwtPattern matches JWT-shaped strings (header.payload.signature, the
-// first two base64url JSON objects), which are bearer credentials wherever
-// they appear, even when no one told Scrub about them.
-var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+// MinSecretLen is the shortest secret Scrub replaces (harness.MinSecretLen).
+const MinSecretLen = harness.MinSecretLen
 
 // Scrub replaces, in every string of r (reasons, evidence, headers, URLs,
 // notes, map keys, and the config snapshot), each secret with
@@ -35,10 +23,17 @@ var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\
 // Scrub is the last step before rendering: it is idempotent, and renderers
 // do not scrub again, so a Report built without it can leak.
 func Scrub(r *Report, secrets []string) {
+	ScrubWith(r, harness.NewRedactor(secrets...))
+}
+
+// ScrubWith is Scrub with the run's Redactor, which knows every secret and
+// derived form the run learned (each OAuth2 token fetched, each
+// Authorization value built), not only the configured ones.
+func ScrubWith(r *Report, red *harness.Redactor) {
 	if r == nil {
 		return
 	}
-	s := newScrubber(secrets)
+	s := &scrubber{red: red}
 	r.Target = harness.RedactURL(r.Target)
 	for i := range r.Requirements {
 		for j := range r.Requirements[i].Evidence {
@@ -67,44 +62,10 @@ func Scrub(r *Report, secrets []string) {
 }
 
 type scrubber struct {
-	replacer *strings.Replacer
+	red *harness.Redactor
 }
 
-func newScrubber(secrets []string) *scrubber {
-	seen := map[string]bool{}
-	var forms []string
-	add := func(v string) {
-		if len(v) >= MinSecretLen && !seen[v] {
-			seen[v] = true
-			forms = append(forms, v)
-		}
-	}
-	for _, sec := range secrets {
-		if len(sec) < MinSecretLen {
-			continue
-		}
-		add(sec)
-		add(base64.StdEncoding.EncodeToString([]byte(sec)))
-		add(base64.RawStdEncoding.EncodeToString([]byte(sec)))
-		add(base64.URLEncoding.EncodeToString([]byte(sec)))
-		add(base64.RawURLEncoding.EncodeToString([]byte(sec)))
-		add(url.QueryEscape(sec))
-		add(url.PathEscape(sec))
-	}
-	// Longest first, so a secret that contains another is replaced whole
-	// instead of leaving its remainder behind.
-	sort.SliceStable(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
-	pairs := make([]string, 0, 2*len(forms))
-	for _, f := range forms {
-		pairs = append(pairs, f, harness.Redacted)
-	}
-	return &scrubber{replacer: strings.NewReplacer(pairs...)}
-}
-
-func (s *scrubber) string(v string) string {
-	v = s.replacer.Replace(v)
-	return jwtPattern.ReplaceAllString(v, harness.Redacted)
-}
+func (s *scrubber) string(v string) string { return s.red.Scrub(v) }
 
 // walk scrubs every string reachable from v in place. Map keys are
 // scrubbed too (a header name or event type could carry a secret).

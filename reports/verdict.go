@@ -35,15 +35,32 @@ func Verdict(reqs []RequirementResult, strict bool) string {
 	return VerdictPass
 }
 
+// VerdictError is the verdict of a run that could not judge the receiver
+// at all (Report.Error says why): neither a pass nor a failure of the
+// receiver, and never green in CI.
+const VerdictError = "error"
+
 // Decide sets r.Strict and r.Verdict from the requirements, failing an
-// interrupted run, and returns the verdict.
+// interrupted or stopped run, and returns the verdict. A report with an
+// Error keeps VerdictError whatever its requirements say. Decide is also
+// how a stored report's verdict is recomputed: a stored verdict is never
+// trusted over its requirements.
 func (r *Report) Decide(strict bool) string {
 	r.Strict = strict
 	r.Verdict = Verdict(r.Requirements, strict)
-	if r.Interrupted {
+	if r.Interrupted || r.Stopped != "" {
 		r.Verdict = VerdictFail
 	}
+	if r.Error != "" {
+		r.Verdict = VerdictError
+	}
 	return r.Verdict
+}
+
+// SetError records that the run could not judge the receiver, and why.
+func (r *Report) SetError(cause string) {
+	r.Error = cause
+	r.Verdict = VerdictError
 }
 
 // Headline says in one sentence why the report has its verdict, for the
@@ -51,7 +68,9 @@ func (r *Report) Decide(strict bool) string {
 func (r *Report) Headline() string {
 	c := Count(r.Requirements)
 	var b strings.Builder
-	if r.Verdict == VerdictPass {
+	if r.Verdict == VerdictError {
+		b.WriteString("the receiver could not be judged: " + r.Error)
+	} else if r.Verdict == VerdictPass {
 		b.WriteString("every MUST requirement that ran passed")
 		if c.ShouldFailed > 0 {
 			fmt.Fprintf(&b, "; %d SHOULD requirement%s failed (warning%s)", c.ShouldFailed, plural(c.ShouldFailed), plural(c.ShouldFailed))
@@ -60,6 +79,9 @@ func (r *Report) Headline() string {
 		var why []string
 		if r.Interrupted {
 			why = append(why, "the run was interrupted before it finished")
+		}
+		if r.Stopped != "" {
+			why = append(why, "the run stopped early: "+r.Stopped)
 		}
 		if c.MustFailed > 0 {
 			why = append(why, fmt.Sprintf("%d MUST requirement%s failed (%s)", c.MustFailed, plural(c.MustFailed), strings.Join(failedIDs(r.Requirements, "MUST"), ", ")))

@@ -39,6 +39,13 @@ type RunOptions struct {
 	// Context, when already done, means the run was interrupted before its
 	// first check: nothing is sent and the Result says so.
 	Context context.Context
+	// Breaker, when set, stops the run early (see Breaker): checks not yet
+	// started are skipped with its reason. The caller wires its Observe
+	// and Transport into the sender; Run trips it at MaxDuration.
+	Breaker *Breaker
+	// MaxDuration, when positive, is the run deadline: once it has passed
+	// no further check starts and requests in flight are cancelled.
+	MaxDuration time.Duration
 }
 
 // Result is everything a run found: per requirement, over its deliveries,
@@ -53,8 +60,11 @@ type Result struct {
 	// Notes such as "idempotency unverified" or "effects read through …".
 	Notes       []string
 	Interrupted bool
-	StartedAt   time.Time
-	FinishedAt  time.Time
+	// Stopped is why the run ended before every check ran (the Breaker's
+	// reason), "" when it did not.
+	Stopped    string
+	StartedAt  time.Time
+	FinishedAt time.Time
 	// Specs counts the specs that ran.
 	Specs int
 }
@@ -66,6 +76,7 @@ func (r *Result) Report(cfg harness.Config) *reports.Report {
 	rep.Deliveries = r.Deliveries
 	rep.Load = r.Load
 	rep.Notes = append(rep.Notes, r.Notes...)
+	rep.Stopped = r.Stopped
 	rep.Decide(cfg.Strict)
 	return rep
 }
@@ -154,6 +165,22 @@ func run(register func(), cfg harness.Config, o RunOptions) (*Result, error) {
 	globals.Reset()
 	gomega.RegisterFailHandler(ginkgo.Fail)
 	register()
+	breaker := o.Breaker
+	if breaker == nil {
+		breaker = NewBreaker(0)
+	}
+	if o.MaxDuration > 0 {
+		d := o.MaxDuration
+		deadline := time.AfterFunc(d, func() { breaker.Trip(fmt.Sprintf("the run reached its deadline (--max-duration %s)", d)) })
+		defer deadline.Stop()
+	}
+	// A top-level BeforeEach applies to every spec: once the breaker has
+	// tripped, nothing else starts.
+	ginkgo.BeforeEach(func() {
+		if r := breaker.Reason(); r != "" {
+			ginkgo.Skip("not run: " + r)
+		}
+	})
 	progress := newProgress(o.Progress, o.Color)
 	ginkgo.ReportAfterEach(progress.spec)
 	var final types.Report
@@ -170,7 +197,13 @@ func run(register func(), cfg harness.Config, o RunOptions) (*Result, error) {
 			res.Interrupted = true
 		}
 	}
-	res.Requirements, res.Specs = collect(final, cfg.Profile, res.Interrupted)
+	var cut bool
+	res.Requirements, res.Specs, cut = collect(final, cfg.Profile, res.Interrupted)
+	if res.Interrupted && !cut {
+		// The signal came after the last check: the report is complete.
+		res.Interrupted = false
+	}
+	res.Stopped = breaker.Reason()
 	return res, nil
 }
 
@@ -184,7 +217,10 @@ func colorMode(color bool) formatter.ColorMode {
 // collect folds spec results into one result per requirement: failed wins
 // over passed, passed over skipped; evidence of every spec is kept. A
 // requirement checked by several specs says how many of them ran.
-func collect(r types.Report, profile string, interrupted bool) ([]reports.RequirementResult, int) {
+//
+// cut reports whether the interruption kept any spec from running or
+// finishing.
+func collect(r types.Report, profile string, interrupted bool) (_ []reports.RequirementResult, ran int, cut bool) {
 	byID := map[string]*reports.RequirementResult{}
 	cov := map[string]*coverage{}
 	for _, sr := range r.SpecReports {
@@ -198,12 +234,14 @@ func collect(r types.Report, profile string, interrupted bool) ([]reports.Requir
 			cov[id].total++
 		}
 	}
-	ran := 0
 	for _, sr := range r.SpecReports {
 		if sr.LeafNodeType != types.NodeTypeIt {
 			continue
 		}
 		status, reason := specStatus(sr, interrupted)
+		if reason == reasonInterrupted {
+			cut = true
+		}
 		if status != reports.StatusSkipped {
 			ran++
 		}
@@ -245,7 +283,7 @@ func collect(r types.Report, profile string, interrupted bool) ([]reports.Requir
 	if interrupted {
 		notRun = reasonInterrupted
 	}
-	return reports.Complete(results, profile, notRun), ran
+	return reports.Complete(results, profile, notRun), ran, cut
 }
 
 func specStatus(sr types.SpecReport, interrupted bool) (status, reason string) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -17,15 +18,17 @@ import (
 	"github.com/hookproof/hookproof/fakes/receiver"
 	"github.com/hookproof/hookproof/fakes/riskos"
 	"github.com/hookproof/hookproof/harness"
+	"github.com/hookproof/hookproof/internal/proc"
 	"github.com/hookproof/hookproof/reports"
 	"github.com/hookproof/hookproof/scenarios"
 )
 
 type certifyOptions struct {
-	demo       bool
-	demoFaults []string
-	verbose    bool
-	color      string
+	demo        bool
+	demoFaults  []string
+	verbose     bool
+	color       string
+	maxDuration time.Duration
 }
 
 func newCertifyCmd() *cobra.Command {
@@ -49,6 +52,7 @@ and implies --strict, so a fault that breaks only SHOULD requirements still exit
 	fs.StringArrayVar(&o.demoFaults, "demo-fault", nil, "with --demo: switch on a receiver fault (repeatable)")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "stream Ginkgo's own output to stderr")
 	fs.StringVar(&o.color, "color", "auto", "colour: auto (on a terminal), always or never")
+	fs.DurationVar(&o.maxDuration, "max-duration", 0, "run deadline: no check starts after it, requests in flight are cancelled (0: the profile's, quick 5m, full 30m, production 2h, longer with a long --load-duration or --dedupe-retention)")
 	c := cf.cfg
 	cf.str(&c.Profile, "profile", "quick (CI), full or production (TLS-01 becomes MUST)")
 	cf.str(&c.LabelFilter, "label-filter", "Ginkgo label filter, e.g. 'area:auth' or 'req:ACK-01 || req:IDEM-03'")
@@ -117,9 +121,23 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 	case !o.demo && len(faults) > 0:
 		errs = append(errs, errors.New("--demo-fault: only with --demo"))
 	}
+	if err := checkColor(o.color); err != nil {
+		errs = append(errs, err)
+	}
+	if o.maxDuration < 0 {
+		errs = append(errs, fmt.Errorf("--max-duration: %s is negative", o.maxDuration))
+	}
+	if cfg.ReportDir != "" {
+		// Found now, not after a whole run whose report then has nowhere to go.
+		if err := reports.CheckWritable(cfg.ReportDir); err != nil {
+			errs = append(errs, fmt.Errorf("--report-dir %s: cannot write reports there: %w", cfg.ReportDir, err))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return usageErr(err)
 	}
+	started := time.Now().UTC()
+	red := redactorOf(ctx)
 	var in scenarios.Inputs
 	if o.demo {
 		stateDir, err := os.MkdirTemp("", "hookproof-demo-")
@@ -160,6 +178,8 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 		}
 		defer stopReceiver()
 	}
+	learnConfig(red, cfg)
+	color := useColor(o.color, stdout)
 	if err := reachable(ctx, cfg); err != nil && ctx.Err() == nil {
 		return unreachableErr(err)
 	}
@@ -167,13 +187,26 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 	if err != nil {
 		return usageErr(err)
 	}
+	breaker := scenarios.NewBreaker(0)
+	client.Transport = breaker.Transport(client.Transport)
 	auth, err := harness.NewAuthorizer(cfg.Auth, client)
 	if err != nil {
 		return usageErr(err)
 	}
+	learnAuth(red, auth)
+	if err := preflightToken(ctx, auth); err != nil && ctx.Err() == nil {
+		return usageErr(err)
+	}
+	if err := preflightDelivery(ctx, cfg, client, auth); err != nil && ctx.Err() == nil {
+		// The CI step that collects the reports must find them, saying why.
+		if werr := writeErrorReports(stdout, stderr, cfg, started, err.Error(), color, red); werr != nil {
+			fmt.Fprintln(stderr, "hookproof certify:", werr)
+		}
+		return unreachableErr(err)
+	}
 	// Conformance deliveries go no faster than the required rate: a
 	// receiver may shed load above a rate it is not required to sustain.
-	sender, err := riskos.New(cfg, riskos.WithClient(client), riskos.WithAuthorizer(auth), riskos.WithPace(cfg.RequiredRate))
+	sender, err := riskos.New(cfg, riskos.WithClient(client), riskos.WithAuthorizer(auth), riskos.WithPace(cfg.RequiredRate), riskos.WithObserver(breaker.Observe))
 	if err != nil {
 		return usageErr(err)
 	}
@@ -189,31 +222,27 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 	}
 	in.Config, in.Sender, in.Authorizer, in.Probe = cfg, sender, auth, probe
 
-	color := useColor(o.color, stdout)
-	fmt.Fprintf(stderr, "hookproof certify: %s profile against %s (auth %s)\n", cfg.Profile, harness.RedactURL(cfg.Target), cfg.Auth.Type)
+	deadline := o.maxDuration
+	if deadline == 0 {
+		deadline = defaultMaxDuration(cfg)
+	}
+	fmt.Fprintf(stderr, "hookproof certify: %s profile against %s (auth %s, deadline %s)\n", cfg.Profile, harness.RedactURL(cfg.Target), cfg.Auth.Type, deadline)
 	res, err := scenarios.Run(in, scenarios.RunOptions{
 		LabelFilter: cfg.LabelFilter, Progress: stderr, Color: color, Verbose: o.verbose, GinkgoOut: stderr, Context: ctx,
+		Breaker: breaker, MaxDuration: deadline,
 	})
 	rearmSignals()
 	if err != nil {
 		return usageErr(err)
 	}
 	rep := res.Report(cfg)
-	secrets := cfg.Secrets()
-	if oa, ok := auth.(*harness.OAuth2Authorizer); ok {
-		tctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		tok, err := oa.Token(tctx)
-		cancel()
-		if err == nil && tok != "" {
-			secrets = append(secrets, tok)
-		}
-	}
-	reports.Scrub(rep, secrets)
+	// Every token the run fetched is known to red: LearnTokens saw each.
+	reports.ScrubWith(rep, red)
 	repro := addReproductions(rep, cmd, cfg)
 	// The reproduction lines hold flag values (a --header, a --target with
 	// a key in its query): they are scrubbed like every other field.
-	reports.Scrub(rep, secrets)
-	scrubReproFiles(repro, secrets)
+	reports.ScrubWith(rep, red)
+	scrubReproFiles(repro, red)
 	if err := reports.WriteConsole(stdout, rep, color); err != nil {
 		return err
 	}
@@ -227,8 +256,10 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 		fmt.Fprintf(stderr, "hookproof certify: reports written to %s\n", cfg.ReportDir)
 	}
 	switch {
-	case res.Interrupted || ctx.Err() != nil:
+	case res.Interrupted:
 		return &exitError{code: exitInterrupted, err: errors.New("interrupted: the partial report was written")}
+	case ctx.Err() != nil:
+		return &exitError{code: exitInterrupted, err: errors.New("interrupted after every check ran: the report is complete")}
 	case rep.Verdict != reports.VerdictPass:
 		return failedErr(fmt.Errorf("certification failed: %s", rep.Headline()))
 	}
@@ -245,6 +276,8 @@ func checkProbe(ctx context.Context, p harness.Probe) error {
 	n, err := p.Count(ctx, id)
 	switch {
 	case err != nil:
+		// The probe's answer may echo the credentials sent with it; the
+		// run's Redactor scrubs the message on its way out.
 		return fmt.Errorf("the effects probe does not answer (%s): %w (check the --effects-* flags; --effects-auth sends the delivery credentials to an effects URL)", p.Describe(), err)
 	case n != 0:
 		return fmt.Errorf("the effects probe (%s) counts %d processings of %s, an event_id never sent: it cannot tell duplicates apart", p.Describe(), n, id)
@@ -271,12 +304,127 @@ func reachable(ctx context.Context, cfg harness.Config) error {
 	return conn.Close()
 }
 
-// runRestart runs --restart-command through the shell, bounded by ctx.
+// restartGrace is how long --restart-command's process group has between
+// SIGTERM and SIGKILL once the run ends it.
+const restartGrace = 3 * time.Second
+
+// runRestart runs --restart-command through the shell, bounded by ctx, in
+// a process group of its own: when ctx ends (Ctrl-C, the run deadline) the
+// whole group is ended, so no grandchild it started is left behind. What
+// the command leaves running after it exited by itself (the restarted
+// receiver, typically) is not touched.
 func runRestart(ctx context.Context, command string, stderr io.Writer) error {
-	c := exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	c := exec.Command("/bin/sh", "-c", command)
 	c.Stdout, c.Stderr = stderr, stderr
-	if err := c.Run(); err != nil {
+	g, err := proc.Start(c)
+	if err != nil {
 		return fmt.Errorf("--restart-command: %w", err)
 	}
+	liveGroups.Store(g, struct{}{})
+	defer liveGroups.Delete(g)
+	select {
+	case <-g.Done():
+		// Children the command leaves running are the restarted receiver:
+		// they are not touched.
+		if err := g.Err(); err != nil {
+			return fmt.Errorf("--restart-command: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		// The group may hold processes that ignore SIGTERM.
+		_ = g.Stop(restartGrace)
+		return fmt.Errorf("--restart-command: %w", context.Cause(ctx))
+	}
+}
+
+// defaultMaxDuration is the run deadline of cfg's profile: quick runs fit
+// in 5 minutes, full and production ones in 30 minutes and 2 hours; the
+// real-time waits a run is asked for (IDEM-07's dedupe retention, LOAD-01's
+// sustained runs) come on top.
+func defaultMaxDuration(cfg harness.Config) time.Duration {
+	switch cfg.Profile {
+	case harness.ProfileQuick:
+		return 5*time.Minute + cfg.DedupeRetention
+	case harness.ProfileProduction:
+		return 2*time.Hour + 8*cfg.LoadDuration + cfg.DedupeRetention
+	}
+	return 30*time.Minute + 8*cfg.LoadDuration + cfg.DedupeRetention
+}
+
+// preflightTimeout bounds the preflight token fetch and delivery: a target
+// that cannot answer one delivery in this time is not worth a whole run.
+const preflightTimeout = 10 * time.Second
+
+// preflightToken obtains the first OAuth2 token before any check: a token
+// endpoint that refuses is a configuration error, not fourteen failed
+// requirements of the receiver.
+func preflightToken(ctx context.Context, auth harness.Authorizer) error {
+	oa, ok := auth.(*harness.OAuth2Authorizer)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+	defer cancel()
+	if _, err := oa.Token(ctx); err != nil {
+		return fmt.Errorf("--oauth2-token-url: no token for the client credentials: %w", err)
+	}
+	return nil
+}
+
+// preflightDelivery sends one valid event, outside the run's ledger, and
+// fails when the target lets it time out (within preflightTimeout): a
+// target that accepts connections and never answers would otherwise keep
+// every check waiting out its timeouts.
+func preflightDelivery(ctx context.Context, cfg harness.Config, client *http.Client, auth harness.Authorizer) error {
+	s, err := riskos.New(cfg, riskos.WithClient(client), riskos.WithAuthorizer(auth))
+	if err != nil {
+		return err
+	}
+	typ := "decision_update"
+	if len(cfg.EventTypes) > 0 {
+		typ = cfg.EventTypes[0]
+	}
+	ev, err := harness.NewLiveGenerator(max(cfg.Seed, 1), time.Now).Event(typ)
+	if err != nil {
+		return err
+	}
+	d := riskos.DeliveryOf(ev)
+	d.Label = "preflight"
+	ctx, cancel := context.WithTimeout(ctx, min(preflightTimeout, cfg.Timeouts.Attempt))
+	defer cancel()
+	a := s.Send(ctx, d)
+	if a.Status != 0 || a.ErrorClass != harness.ErrTimeout {
+		// Any answer, and any failure that is the receiver's own doing (a
+		// reset, a TLS refusal), is evidence the checks will judge; only
+		// silence leaves nothing to judge.
+		return nil
+	}
+	return fmt.Errorf("target %s accepted the connection but did not answer a delivery within %s (%s): nothing can be judged", harness.RedactURL(cfg.Target), min(preflightTimeout, cfg.Timeouts.Attempt), orClass(a.ErrorClass))
+}
+
+func orClass(c harness.ErrorClass) string {
+	if c == harness.ErrNone {
+		return "no answer"
+	}
+	return string(c)
+}
+
+// writeErrorReports writes the report of a run that could not judge the
+// receiver: every requirement not run, the verdict error with its cause.
+func writeErrorReports(stdout, stderr io.Writer, cfg harness.Config, started time.Time, cause string, color bool, red *harness.Redactor) error {
+	rep := reports.NewRunReport(cfg, started, time.Now().UTC(), false)
+	rep.Requirements = reports.Complete(nil, cfg.Profile, "not run: "+cause)
+	rep.SetError(cause)
+	reports.ScrubWith(rep, red)
+	if err := reports.WriteConsole(stdout, rep, color); err != nil {
+		return err
+	}
+	if cfg.ReportDir == "" {
+		return nil
+	}
+	if err := reports.WriteAll(cfg.ReportDir, rep); err != nil {
+		return fmt.Errorf("--report-dir: %w", err)
+	}
+	fmt.Fprintf(stderr, "hookproof certify: reports written to %s\n", cfg.ReportDir)
 	return nil
 }

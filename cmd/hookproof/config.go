@@ -49,7 +49,7 @@ func (b *binder) duration(p *time.Duration, name, usage string) {
 // secret registers a secret flag; its value may be @FILE so it stays out of
 // process listings and shell history.
 func (b *binder) secret(p *harness.Secret, name, usage string) {
-	b.fs.Var(&secretValue{dst: p}, name, usage+" (or @FILE to read it from a file)")
+	b.fs.Var(&secretValue{dst: p, name: name}, name, usage+" (or @FILE to read it from a file)")
 }
 
 // list registers a flag whose every value is split at any rune of seps and
@@ -63,10 +63,13 @@ func (b *binder) list(p *[]string, name, seps, usage string) {
 
 // secretValue is a flag holding a harness.Secret. String never reveals it:
 // pflag and the example generator print flag values.
-type secretValue struct{ dst *harness.Secret }
+type secretValue struct {
+	dst  *harness.Secret
+	name string // the flag's, for errors about its @FILE
+}
 
 func (s *secretValue) Set(v string) error {
-	sec, err := readSecret(v)
+	sec, err := readSecret("--"+s.name, v)
 	if err != nil {
 		return err
 	}
@@ -150,14 +153,33 @@ func (f funcValue) String() string {
 }
 func (f funcValue) Type() string { return f.typ }
 
-func readSecret(v string) (harness.Secret, error) {
+// readSecret returns v, or with v = @FILE the content of FILE without its
+// trailing line break. FILE may be a regular file or a pipe (a shell's
+// <(command)), of at most maxSecretFileBytes; a device such as /dev/zero
+// is refused before anything is read.
+func readSecret(flag, v string) (harness.Secret, error) {
 	path, ok := strings.CutPrefix(v, "@")
 	if !ok {
 		return harness.Secret(v), nil
 	}
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		// The path is not a secret; the error from os names it.
+		return "", fmt.Errorf("reading secret file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("reading secret file: %w", err)
+	}
+	if m := fi.Mode(); !m.IsRegular() && m&(os.ModeNamedPipe|os.ModeSocket) == 0 {
+		return "", fmt.Errorf("secret file %s: not a regular file or a pipe", path)
+	}
+	if fi.Mode().IsRegular() && fi.Size() > maxSecretFileBytes {
+		return "", tooLarge(flag, path, maxSecretFileBytes)
+	}
+	b, err := io.ReadAll(capReader(f, flag, path, maxSecretFileBytes))
+	if err != nil {
 		return "", fmt.Errorf("reading secret file: %w", err)
 	}
 	return harness.Secret(strings.TrimRight(string(b), "\r\n")), nil

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -67,19 +66,20 @@ func TestInsecureSkipVerifyAppliesEverywhere(t *testing.T) {
 		}
 	})
 	t.Run("without it", func(t *testing.T) {
-		// Nothing trusts these certificates: the effects probe, checked
-		// before the run, is the first to say so, and the run stops there
-		// as a configuration error instead of failing the receiver.
+		// Nothing trusts these certificates: the token fetch, made before
+		// the run, is the first to say so, and the run stops there as a
+		// configuration error instead of failing the receiver.
 		args := []string{"certify", "--target", srv.WebhookURL(), "--effects-url", srv.EffectsURL(),
 			"--auth", "oauth2", "--oauth2-token-url", issuer.TokenURL(), "--oauth2-client-id", "riskos", "--oauth2-client-secret", "cs-untrusted-1",
 			"--label-filter", "req:ACK-01", "--color", "never"}
 		out, errOut, code := cli(t, args...)
-		if code != exitUsage || !strings.Contains(errOut, "effects probe does not answer") || !strings.Contains(errOut, "certificate") {
-			t.Errorf("exit %d; want 2 with the probe's certificate error\n%s%s", code, out, errOut)
+		if code != exitUsage || !strings.Contains(errOut, "--oauth2-token-url") || !strings.Contains(errOut, "certificate") {
+			t.Errorf("exit %d; want 2 with the token endpoint's certificate error\n%s%s", code, out, errOut)
 		}
-		// Without a probe, the deliveries (and the token fetch) fail instead.
+		// With bearer auth and no probe, the deliveries fail instead.
 		dir := t.TempDir()
-		args = append(slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "--effects-url" || a == srv.EffectsURL() }), "--report-dir", dir)
+		args = []string{"certify", "--target", srv.WebhookURL(), "--auth", "bearer", "--bearer-token", "bt-untrusted-1",
+			"--label-filter", "req:ACK-01", "--color", "never", "--report-dir", dir}
 		_, _, code = cli(t, args...)
 		rep, err := reports.Read(filepath.Join(dir, "report.json"))
 		if err != nil {

@@ -76,6 +76,10 @@ func printCapture(w io.Writer, c capture.Capture) {
 	if c.Query != "" {
 		target += "?" + c.Query
 	}
+	// A credential may ride in the query (?access_token=…) as well as in
+	// the headers capture already redacted; JWTs anywhere else go when the
+	// run's Redactor scrubs the writer.
+	target = harness.RedactURL(target)
 	fmt.Fprintf(w, "── %s %s %s\n", c.Time.Format(time.RFC3339Nano), c.Method, target)
 	for _, name := range harness.SortedHeaderNames(c.Header) {
 		fmt.Fprintf(w, "   %s: %s\n", name, c.Header[name])

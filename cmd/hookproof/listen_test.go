@@ -11,29 +11,37 @@ import (
 	"testing"
 )
 
+// startListen runs `hookproof listen --listen 127.0.0.1:0` in-process until
+// ctx ends, and returns the address it printed (and its first line), its
+// stdout, and its result.
+func startListen(ctx context.Context) (base, first string, stdout *bytes.Buffer, done chan error) {
+	pr, pw := io.Pipe()
+	stdout = &bytes.Buffer{}
+	done = make(chan error, 1)
+	go func() {
+		err := run(ctx, []string{"listen", "--listen", "127.0.0.1:0"}, stdout, pw)
+		pw.Close()
+		done <- err
+	}()
+	sc := bufio.NewScanner(pr)
+	if sc.Scan() {
+		first = sc.Text()
+		if m := regexp.MustCompile(`capturing on (\S+) `).FindStringSubmatch(first); m != nil {
+			base = m[1]
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	return base, first, stdout, done
+}
+
 // `hookproof listen --listen 127.0.0.1:0` prints the address it bound, and
 // a delivery there is captured and printed.
 func TestListenPrintsTheBoundAddress(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pr, pw := io.Pipe()
-	var stdout bytes.Buffer
-	done := make(chan error, 1)
-	go func() {
-		err := run(ctx, []string{"listen", "--listen", "127.0.0.1:0"}, &stdout, pw)
-		pw.Close()
-		done <- err
-	}()
-	sc := bufio.NewScanner(pr)
-	var base string
-	if sc.Scan() {
-		if m := regexp.MustCompile(`capturing on (\S+) `).FindStringSubmatch(sc.Text()); m != nil {
-			base = m[1]
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	base, first, stdout, done := startListen(ctx)
 	if !strings.HasPrefix(base, "http://127.0.0.1:") || strings.HasSuffix(base, ":0") {
-		t.Fatalf("printed %q; want the bound address", sc.Text())
+		t.Fatalf("printed %q; want the bound address", first)
 	}
 	resp, err := http.Post(base+"/hook", "application/json", strings.NewReader(`{"event_id":"e-1"}`))
 	if err != nil {
@@ -46,5 +54,35 @@ func TestListenPrintsTheBoundAddress(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "POST /hook") {
 		t.Errorf("capture not printed:\n%s", stdout.String())
+	}
+}
+
+// listen prints no credential it can recognise: not a token in the query,
+// not a JWT in the body, not the Authorization header.
+func TestListenPrintsNoCredential(t *testing.T) {
+	const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJob29rcHJvb2YifQ.c2lnbmF0dXJlLXNlY3JldA"
+	const query = "qs-Token-4471-distinct"
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	base, _, stdout, done := startListen(ctx)
+	req, _ := http.NewRequest(http.MethodPost, base+"/hook?access_token="+query, strings.NewReader(`{"event_id":"e-1","note":"`+jwt+`"}`))
+	req.Header.Set("Authorization", "Bearer "+jwt)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	out := stdout.String()
+	if !strings.Contains(out, "POST /hook") {
+		t.Fatalf("capture not printed:\n%s", out)
+	}
+	for _, s := range []string{jwt, query, "c2lnbmF0dXJlLXNlY3JldA"} {
+		if strings.Contains(out, s) {
+			t.Errorf("listen printed %q:\n%s", s, out)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
 	"github.com/hookproof/hookproof/harness"
@@ -36,7 +34,10 @@ type loadFlags struct {
 	maxRequests    uint64
 	output         string
 	shard          string
+	runID          string
+	transport      string
 	cpuProfile     string
+	memProfile     string
 }
 
 func newLoadCmd() *cobra.Command {
@@ -72,12 +73,16 @@ run cleanly: the partial results are reported and written, exit code 130.`,
 	fs.IntVar(&lf.maxWorkers, "max-workers", 0, "bound on concurrent requests (default: rate × ack budget, 32..512; 50 at --rate 0)")
 	fs.IntVar(&lf.connections, "connections", 0, "bound on sockets to the target (default --max-workers)")
 	fs.Uint64Var(&lf.maxRequests, "max-requests", 0, "hard bound on requests (default: the schedule's count, or duration × 200000 at --rate 0)")
-	fs.StringVar(&lf.output, "output", "", "write every result to this file in vegeta's format (vegeta report / vegeta plot read it)")
+	fs.StringVar(&lf.output, "output", "", "write every result to this file in vegeta's format (vegeta report / vegeta plot read it), each with its schedule lag, flushed each second")
 	fs.StringVar(&lf.shard, "shard", "", "i/n: this generator's share (1/n of the rate, its own event_id space), e.g. 0/4")
+	fs.StringVar(&lf.runID, "run-id", "", "name of the run in --output and the report, shared by its shards so a merge refuses other runs' (default: derived from the shard layout with --shard, random otherwise)")
+	fs.StringVar(&lf.transport, "transport", load.TransportFast, "HTTP client for a plain-http target: fast (hookproof's HTTP/1.1 client) or net/http (Go's, to rule the fast one out)")
 	// Hidden: for scripts/bench-load and whoever tunes the engine; not a
 	// user-facing feature.
 	fs.StringVar(&lf.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	fs.StringVar(&lf.memProfile, "memprofile", "", "write an allocation profile of the run to this file when it ends")
 	_ = fs.MarkHidden("cpuprofile")
+	_ = fs.MarkHidden("memprofile")
 	c := cf.cfg
 	cf.duration(&c.LoadDuration, "duration", "length of the run (with --capacity: of the whole search, default 2m)")
 	cf.boolean(&c.AllowRemoteLoad, "allow-remote-load", "send the load to a target that is not on loopback (it is refused otherwise)")
@@ -99,11 +104,18 @@ run cleanly: the partial results are reported and written, exit code 130.`,
 // options turns the flags into engine options, naming the flag of every
 // problem.
 func (lf loadFlags) options(cfg harness.Config) (load.Options, error) {
+	var errs []error
 	o := load.Options{
 		Rate: lf.rate, Duration: cfg.LoadDuration, MaxRequests: lf.maxRequests, DuplicateRatio: lf.duplicateRatio,
 		MaxWorkers: lf.maxWorkers, Connections: lf.connections, Seed: cfg.Seed,
+		RunID: lf.runID, Transport: lf.transport,
 	}
-	var errs []error
+	if lf.transport != load.TransportFast && lf.transport != load.TransportNetHTTP {
+		errs = append(errs, fmt.Errorf("--transport: %q is not %s or %s", lf.transport, load.TransportFast, load.TransportNetHTTP))
+	}
+	if len(lf.runID) > 128 || strings.ContainsAny(lf.runID, "\r\n\x00") {
+		errs = append(errs, errors.New("--run-id: must be at most 128 characters on one line"))
+	}
 	if math.IsNaN(lf.rate) || lf.rate < 0 {
 		errs = append(errs, fmt.Errorf("--rate: %g is not a rate ≥ 0", lf.rate))
 	}
@@ -164,10 +176,11 @@ func parseSpike(v string) (*load.Spike, error) {
 // allocates a fresh body per request and little of it survives, so fewer
 // collections are nearly free. The soft limit keeps the larger heap target
 // from growing the process past the engine's memory goal (64 MiB RSS at
-// 10,000 events/s); the runtime collects harder only when it is reached.
+// 20,000 events/s: a 10 s run peaked at 52 MiB with this limit, 59 MiB with
+// 48 MiB); the runtime collects harder only when it is reached.
 const (
 	loadGCPercent   = 400
-	loadMemoryLimit = 48 << 20
+	loadMemoryLimit = 40 << 20
 )
 
 func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loadFlags, durationGiven bool) error {
@@ -195,6 +208,7 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 	if err != nil {
 		return usageErr(err)
 	}
+	learnAuth(redactorOf(ctx), auth) // each token fetched stays out of the console
 	if err := reachable(ctx, cfg); err != nil {
 		return unreachableErr(err)
 	}
@@ -202,16 +216,17 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 	defer debug.SetGCPercent(debug.SetGCPercent(loadGCPercent))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(loadMemoryLimit))
 
+	// The engine buffers the results and writes whole ones about once a
+	// second, so a run killed midway leaves a readable file.
 	var results *os.File
-	var resultsBuf *bufio.Writer
 	if lf.output != "" && !lf.capacity {
 		results, err = os.Create(lf.output)
 		if err != nil {
 			return usageErr(fmt.Errorf("--output: %w", err))
 		}
 		defer results.Close()
-		resultsBuf = bufio.NewWriterSize(results, 256<<10)
-		opts.Results = resultsBuf
+		opts.Results = results
+		opts.ScrubResult = redactorOf(ctx).Scrub
 	}
 
 	if lf.cpuProfile != "" {
@@ -220,6 +235,9 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 			return usageErr(fmt.Errorf("--cpuprofile: %w", err))
 		}
 		defer stop()
+	}
+	if lf.memProfile != "" {
+		defer writeMemProfile(stderr, lf.memProfile)
 	}
 
 	started := time.Now()
@@ -237,17 +255,14 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 			fmt.Fprintf(stderr, "  step %6.0f/s: sent %6.0f/s, %.2f %% 2xx, p99 %.1f ms\n", rate, s.SentRate, 100*s.SuccessRatio, s.ResponseLatencyMS.P99)
 		})
 	} else {
-		fmt.Fprintf(stderr, "hookproof load: %s against %s for %s (auth %s)\n", shape(opts), harness.RedactURL(cfg.Target), opts.Duration, cfg.Auth.Type)
+		fmt.Fprintf(stderr, "hookproof load: %s against %s for %s (auth %s, transport %s)\n", shape(opts), harness.RedactURL(cfg.Target), opts.Duration, cfg.Auth.Type, transportOf(cfg.Target, opts.Transport))
 		var e *load.Engine
 		if e, runErr = load.New(cfg, opts, auth); runErr == nil {
 			s, runErr = e.Run(ctx, live.observe)
 		}
 	}
 	live.end()
-	if resultsBuf != nil {
-		if err := resultsBuf.Flush(); err != nil && runErr == nil {
-			runErr = fmt.Errorf("--output: %w", err)
-		}
+	if results != nil {
 		if err := results.Close(); err != nil && runErr == nil {
 			runErr = fmt.Errorf("--output: %w", err)
 		}
@@ -261,6 +276,7 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 	interrupted := s.Interrupted || ctx.Err() != nil
 	rep, load01 := load.RunReport(cfg, s, capacity, started, interrupted)
 	rep.Kind = reports.KindLoad
+	reports.ScrubWith(rep, redactorOf(ctx)) // the run's Redactor also knows each OAuth2 token
 	writeLoadSummary(stdout, s, capacity, load01)
 	if lf.output != "" && lf.capacity {
 		fmt.Fprintln(stderr, "hookproof load: --output is not written by --capacity (each step is a separate attack)")
@@ -295,6 +311,21 @@ func startCPUProfile(path string) (stop func(), err error) {
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
+// writeMemProfile writes the allocation profile of the run so far (every
+// allocation since the process started: pprof -sample_index=alloc_space).
+func writeMemProfile(stderr io.Writer, path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "hookproof load: --memprofile: %v\n", err)
+	}
+}
+
 // loadUsage names the flag behind the engine's refusal of a remote target.
 func loadUsage(err error) error {
 	if errors.Is(err, load.ErrNotLoopback) {
@@ -325,6 +356,15 @@ func shape(o load.Options) string {
 	return b.String()
 }
 
+// transportOf is the client a run against target uses: https always goes
+// through net/http.
+func transportOf(target, transport string) string {
+	if !strings.HasPrefix(target, "http:") {
+		return load.TransportNetHTTP
+	}
+	return transport
+}
+
 // writeLoadSummary prints the end-of-run summary.
 func writeLoadSummary(w io.Writer, s *load.Summary, c *load.Capacity, load01 reports.RequirementResult) {
 	asked := "max"
@@ -336,7 +376,10 @@ func writeLoadSummary(w io.Writer, s *load.Summary, c *load.Capacity, load01 rep
 	fmt.Fprintf(w, "Acked         %d (%.3f %%), throughput %.1f/s\n", s.Acked, 100*s.SuccessRatio, s.Throughput)
 	fmt.Fprintf(w, "Latency (ms)  p50 %.2f  p90 %.2f  p95 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  (from the scheduled send)\n", q.P50, q.P90, q.P95, q.P99, q.P999, q.Max)
 	fmt.Fprintf(w, "Service (ms)  p50 %.2f  p90 %.2f  p95 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  (from the actual send)\n", sv.P50, sv.P90, sv.P95, sv.P99, sv.P999, sv.Max)
-	fmt.Fprintf(w, "Answers       %s\n", s.Answers())
+	fmt.Fprintf(w, "Answers       %s, %d bytes in, %d bytes out\n", s.Answers(), s.BytesIn, s.BytesOut)
+	if s.Transport != "" {
+		fmt.Fprintf(w, "Run           %s, shard %s, transport %s\n", s.RunID, s.Shard, s.Transport)
+	}
 	fmt.Fprintf(w, "RETRY-01      %d retryable, %d lost\n", s.Retryable, s.Lost)
 	if s.Canceled > 0 || s.Interrupted {
 		fmt.Fprintf(w, "Interrupted   %d requests in flight canceled\n", s.Canceled)
@@ -362,8 +405,7 @@ type liveLine struct {
 const plainEvery = 5
 
 func newLiveLine(w io.Writer) *liveLine {
-	f, ok := w.(*os.File)
-	return &liveLine{w: w, tty: ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))}
+	return &liveLine{w: w, tty: isTerminal(w)}
 }
 
 // observe is the engine's Snapshot callback; the engine never calls it

@@ -133,6 +133,8 @@ func TestLoadRefusesBadInputWithUsageError(t *testing.T) {
 		{"bad shard", []string{"--target", "http://127.0.0.1:9/h", "--shard", "4/4"}, []string{"--shard"}},
 		{"bad ratio", []string{"--target", "http://127.0.0.1:9/h", "--duplicate-ratio", "1"}, []string{"duplicate_ratio"}},
 		{"no target", []string{"--rate", "5"}, []string{"--target"}},
+		{"bad transport", []string{"--target", "http://127.0.0.1:9/h", "--transport", "h2"}, []string{"--transport", "fast or net/http"}},
+		{"bad run id", []string{"--target", "http://127.0.0.1:9/h", "--run-id", "a\nb"}, []string{"--run-id"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, errOut, code := cli(t, append([]string{"load", "--duration", "1s"}, tc.args...)...)
@@ -184,5 +186,62 @@ func TestLoadInterruptedWritesPartialReport(t *testing.T) {
 	}
 	if !rep.Interrupted || rep.Verdict == reports.VerdictPass || rep.Load == nil || rep.Load.Requests == 0 || rep.Load.Requests >= 1500 {
 		t.Errorf("partial report: interrupted %v, verdict %s, load %+v; want an interrupted, non-passing report of part of the run", rep.Interrupted, rep.Verdict, rep.Load)
+	}
+}
+
+// --transport net/http rules the fast transport out, and the output says
+// which one sent the load, on the terminal and in report.json.
+func TestLoadTransportIsChosenAndReported(t *testing.T) {
+	srv := startReceiver(t)
+	for _, transport := range []string{"fast", "net/http"} {
+		t.Run(transport, func(t *testing.T) {
+			dir := t.TempDir()
+			out, errOut, code := cli(t, "load", "--target", srv.WebhookURL(), "--rate", "100", "--duration", "1s",
+				"--transport", transport, "--run-id", "ci-42", "--report-dir", dir)
+			if code != exitOK {
+				t.Fatalf("exit %d\n%s%s", code, out, errOut)
+			}
+			if !strings.Contains(errOut, "transport "+transport) || !strings.Contains(out, "Run           ci-42, shard 0/1, transport "+transport) {
+				t.Errorf("output does not say transport %s ran:\n%s%s", transport, errOut, out)
+			}
+			r, err := reports.Read(filepath.Join(dir, reports.FileJSON))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l := r.Load; l.Transport != transport || l.RunID != "ci-42" || l.BytesOut == 0 || l.LatencyFrom != reports.LatencyFromSchedule {
+				t.Errorf("load section: transport %q, run %q, %d bytes out, latency from %q; want %s, ci-42, > 0, the schedule", l.Transport, l.RunID, l.BytesOut, l.LatencyFrom, transport)
+			}
+		})
+	}
+}
+
+// The results file is shared like a report: a credential in the target URL
+// must not reach it, in any of the results vegeta records.
+func TestLoadResultsFileNeverHoldsTheTargetsCredential(t *testing.T) {
+	const secret = "q-secret-7f3a9c21"
+	srv := startReceiver(t)
+	bin := filepath.Join(t.TempDir(), "results.bin")
+	out, errOut, code := cli(t, "load", "--target", srv.WebhookURL()+"?api_key="+secret, "--rate", "50", "--duration", "400ms", "--output", bin)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	dec := vegeta.NewDecoder(strings.NewReader(string(b)))
+	for {
+		var r vegeta.Result
+		if err := dec.Decode(&r); err != nil {
+			break
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no result in the file")
+	}
+	if strings.Contains(string(b), secret) || strings.Contains(out+errOut, secret) {
+		t.Errorf("the credential in the target URL reached the results file or the output (%d results)", n)
 	}
 }

@@ -23,7 +23,7 @@ func main() {
 		cancel()
 		<-interrupts
 		fmt.Fprintln(os.Stderr, "hookproof: second interrupt, exiting now")
-		stopManagedReceivers()
+		stopLiveGroups()
 		os.Exit(exitInterrupted)
 	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)

@@ -36,9 +36,10 @@ const (
 // tests use it to check that no process is left behind.
 var managedStarted = func(pgid int) {}
 
-// managedGroups are the running receiver groups, so that a second Ctrl-C,
-// which exits at once, still stops them (stopManagedReceivers).
-var managedGroups sync.Map // *proc.Group → struct{}
+// liveGroups are the process groups hookproof started and has not yet
+// stopped (managed receivers, --restart-command runs), so that a second
+// Ctrl-C, which exits at once, still ends them (stopLiveGroups).
+var liveGroups sync.Map // *proc.Group → struct{}
 
 // managedReceiver is a receiver started by --receiver-command.
 type managedReceiver struct {
@@ -122,7 +123,7 @@ func (m *managedReceiver) start(ctx context.Context, first bool) error {
 	m.mu.Lock()
 	m.g = g
 	m.mu.Unlock()
-	managedGroups.Store(g, struct{}{})
+	liveGroups.Store(g, struct{}{})
 	managedStarted(g.Pgid())
 	return m.waitReady(ctx, g)
 }
@@ -178,7 +179,7 @@ func (m *managedReceiver) stop() error {
 	if g == nil {
 		return nil
 	}
-	defer managedGroups.Delete(g)
+	defer liveGroups.Delete(g)
 	if err := g.Stop(receiverStopGrace); err != nil {
 		fmt.Fprintf(m.stderr, "hookproof certify: stopping the receiver: %v\n", err)
 		return fmt.Errorf("--receiver-command: %w", err)
@@ -209,10 +210,10 @@ func (m *managedReceiver) logTail() string {
 	return s
 }
 
-// stopManagedReceivers kills the receivers still running, at once: the
-// process is about to exit without running deferred stops.
-func stopManagedReceivers() {
-	managedGroups.Range(func(k, _ any) bool {
+// stopLiveGroups kills the groups still running, at once: the process is
+// about to exit without running deferred stops.
+func stopLiveGroups() {
+	liveGroups.Range(func(k, _ any) bool {
 		_ = k.(*proc.Group).Stop(0)
 		return true
 	})

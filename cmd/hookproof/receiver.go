@@ -113,12 +113,14 @@ and secret is started beside it and its token URL printed.`,
 			return usageErr(err)
 		}
 		ctx := cmd.Context()
+		var issuerLine string
 		if cfg.Auth.Type == harness.AuthOAuth2 {
-			stop, err := oauthVerifier(ctx, &opts, cfg.Auth, jwksURL, issuerURL, audience, cmd.ErrOrStderr())
+			stop, line, err := oauthVerifier(ctx, &opts, cfg.Auth, jwksURL, issuerURL, audience)
 			if err != nil {
 				return usageErr(err)
 			}
 			defer stop()
+			issuerLine = line
 		}
 		srv, err := receiver.NewUnstartedServer(opts)
 		if err != nil {
@@ -132,9 +134,15 @@ and secret is started beside it and its token URL printed.`,
 			err = srv.Start()
 		}
 		if err != nil {
-			return fmt.Errorf("--listen %s: %w", addr, err)
+			// A port in use or an address that is not one: the command
+			// line is what needs changing.
+			return usageErr(fmt.Errorf("--listen %s: %w", addr, err))
 		}
-		// Printed once bound, so --listen 127.0.0.1:0 says which port it got.
+		// Printed once bound, so --listen 127.0.0.1:0 says which port it
+		// got, and never before a configuration error.
+		if issuerLine != "" {
+			fmt.Fprintln(cmd.ErrOrStderr(), issuerLine)
+		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "hookproof receiver: webhook at %s, effects at %s (auth %s, faults %v)\n",
 			srv.WebhookURL(), srv.EffectsURL(), cfg.Auth.Type, faultNames)
 		<-ctx.Done()
@@ -159,26 +167,28 @@ func receiverAuthValid(a harness.AuthConfig) error {
 }
 
 // oauthVerifier sets opts.Verifier: against an external JWKS, or against a
-// built-in issuer started for the configured client.
-func oauthVerifier(ctx context.Context, opts *receiver.Options, a harness.AuthConfig, jwksURL, iss, aud string, stderr io.Writer) (func(), error) {
+// built-in issuer started for the configured client, whose banner line it
+// returns for printing once the receiver listens.
+func oauthVerifier(ctx context.Context, opts *receiver.Options, a harness.AuthConfig, jwksURL, iss, aud string) (func(), string, error) {
 	vo := oauth.VerifierOptions{JWKSURL: jwksURL, Issuer: iss, Audience: aud}
 	stop := func() {}
+	var banner string
 	if jwksURL == "" {
 		issuer, err := oauth.NewServer(oauth.ServerOptions{Clients: map[string]harness.Secret{a.OAuth2.ClientID: a.OAuth2.ClientSecret}, Audience: aud})
 		if err != nil {
-			return nil, fmt.Errorf("starting the built-in OAuth2 issuer: %w", err)
+			return nil, "", fmt.Errorf("starting the built-in OAuth2 issuer: %w", err)
 		}
 		vo = oauth.VerifierOptions{JWKSURL: issuer.JWKSURL(), Issuer: issuer.URL, Audience: issuer.Audience(),
 			AllowedClients: []string{a.OAuth2.ClientID}, Client: issuer.Client()}
 		stop = issuer.Close
-		fmt.Fprintf(stderr, "hookproof receiver: OAuth2 token URL %s (client %s)\n", issuer.TokenURL(), a.OAuth2.ClientID)
+		banner = fmt.Sprintf("hookproof receiver: OAuth2 token URL %s (client %s)", issuer.TokenURL(), a.OAuth2.ClientID)
 	}
 	v := oauth.NewVerifier(vo)
 	opts.Verifier = receiver.TokenVerifierFunc(func(ctx context.Context, tok string) error {
 		_, err := v.Verify(ctx, tok)
 		return err
 	})
-	return stop, nil
+	return stop, banner, nil
 }
 
 func printFaults(w io.Writer) error {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -110,13 +109,13 @@ Exit codes: 0 every delivery acknowledged; 1 some were not; 2 bad input;
 // loadReplay reads and checks a whole replay file, printing one warning per
 // schema-invalid event to warn (or failing on them when strict).
 func loadReplay(from string, stdin io.Reader, warn io.Writer, strict bool) ([]replayEvent, error) {
-	name, r := from, stdin
+	name, r := from, capReader(stdin, "--from", "-", maxReplayFileBytes)
 	if from == "-" {
 		name = "stdin"
 	} else {
-		f, err := os.Open(from)
+		f, err := openInput("--from", from, maxReplayFileBytes)
 		if err != nil {
-			return nil, fmt.Errorf("--from: %w", err)
+			return nil, err
 		}
 		defer f.Close()
 		r = f
@@ -182,6 +181,11 @@ func parseReplay(name string, r io.Reader) ([]replayEvent, error) {
 		}
 		if n == 0 && errors.Is(err, io.EOF) {
 			break
+		}
+		if len(errs) > maxReplayErrors {
+			// The point is made, and a file of nothing but broken lines
+			// (a binary, a device on stdin) is not worth reading on.
+			return nil, errors.Join(errs...)
 		}
 		switch {
 		case tooLong:
@@ -267,7 +271,7 @@ func orNone(id string) string {
 // same summary as send.
 func runReplay(cmd *cobra.Command, cfg harness.Config, o replayOptions, events []replayEvent) error {
 	ctx := cmd.Context()
-	run, err := newDeliveryRun(cmd.OutOrStdout(), cfg, o.retry)
+	run, err := newDeliveryRun(cmd.Context(), cmd.OutOrStdout(), cfg, o.retry)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 	"time"
 
@@ -51,18 +50,24 @@ merged report; 2 bad input (the message names the file and field).`)
 		"Merge the report.json files of shards of one run into one report with one verdict",
 		`merge combines the reports of shards of one run (--from, repeatable, or
 file arguments) into one report: requirement statuses merge failed over passed
-over skipped; counts, rates and status codes add up; latency percentiles are
-the maximum over the shards (an upper bound, which the report notes). Reports
-of different targets or profiles are refused. Output as for hookproof report;
-the default format here is json, ready for another merge.
+over skipped; counts, rates and status codes add up over distinct shards of
+one run (the run's requested rate is taken once); latency percentiles are the
+maximum over the shards (an upper bound, which the report notes). Reports of
+different targets or profiles are refused, and so are load sections of the
+same shard twice, of different runs (--run-id) or shard layouts, or measured
+from different points (scheduled or actual send). Output as for hookproof
+report; the default format here is json, ready for another merge.
 
 --results FILE (repeatable) reads the raw results of load shards (hookproof
 load --shard i/n --output FILE, vegeta's format) and builds the load section
 from all of them at once, so its percentiles are exact over the union; LOAD-01
 is judged on it (--ack-budget, default 500ms; --rate is the whole run's rate,
-for the report). Raw results hold when each hit was sent, not when it was
-scheduled: that p99 is from the actual send. With --from as well, the reports'
-other requirement results are merged in and their load sections replaced.
+for the report). hookproof load's results carry each hit's schedule lag, so
+that p99 is from the scheduled send, as a single run judges it; files that
+hold no schedule (vegeta attack's) make it the p99 from the actual send, which
+the report says. Files of different runs are refused. With --from as well,
+the reports' other requirement results are merged in and their load sections
+replaced.
 Exit codes: 0 the merged verdict is pass; 1 it is fail; 2 bad input.`))
 	cmd.AddCommand(newReportDiffCmd())
 	return cmd
@@ -125,7 +130,7 @@ func runReport(cmd *cobra.Command, o reportOptions) error {
 			errs = append(errs, fmt.Errorf("--rate: %g is not a rate ≥ 0", o.rate))
 		}
 	}
-	reps, readErrs := readReports(o.from)
+	reps, readErrs := readReports("--from", o.from)
 	if err := errors.Join(append(errs, readErrs...)...); err != nil {
 		return usageErr(err)
 	}
@@ -174,16 +179,21 @@ func runReport(cmd *cobra.Command, o reportOptions) error {
 }
 
 // readReports reads every path, returning one error per unreadable file,
-// each naming it.
-func readReports(paths []string) ([]*reports.Report, []error) {
+// each naming it (and flag, for files that are not reports at all).
+func readReports(flag string, paths []string) ([]*reports.Report, []error) {
 	var reps []*reports.Report
 	var errs []error
 	for _, path := range paths {
+		if err := checkInput(flag, path, reports.MaxReportSize); err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		r, err := reports.Read(path)
 		if err != nil {
 			errs = append(errs, &fileError{path: path, err: err})
 			continue
 		}
+		r.Decide(r.Strict) // a stored verdict is never trusted over its requirements
 		reps = append(reps, r)
 	}
 	return reps, errs
@@ -230,9 +240,9 @@ func summarizeResultFiles(paths []string) (*load.ResultsSummary, error) {
 	files := make([]load.ResultsFile, 0, len(paths))
 	var errs []error
 	for _, p := range paths {
-		f, err := os.Open(p)
+		f, err := openInput("--results", p, maxResultsFileBytes)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("--results: %w", err))
+			errs = append(errs, err)
 			continue
 		}
 		defer f.Close()

@@ -35,7 +35,7 @@ Exit codes: 0 no regression; 1 a regression; 2 bad input.`,
 		if format != "text" && format != "md" && format != "markdown" {
 			errs = append(errs, fmt.Errorf("--format: %q is not text or md", format))
 		}
-		reps, readErrs := readReports(args)
+		reps, readErrs := readReports("report diff", args)
 		if err := errors.Join(append(errs, readErrs...)...); err != nil {
 			return usageErr(err)
 		}

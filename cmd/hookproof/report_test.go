@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -255,6 +257,8 @@ func TestReportMergeResults(t *testing.T) {
 	}
 	// What one Metrics makes of both files, read here without the code
 	// under test.
+	// Each result carries its schedule lag, which makes the latency from
+	// the scheduled send that LOAD-01 judges.
 	direct := load.NewMetrics(load.MetricsConfig{})
 	attacks := map[string]int{}
 	for _, b := range bins {
@@ -271,7 +275,11 @@ func TestReportMergeResults(t *testing.T) {
 				}
 				break
 			}
-			direct.Add(&r, 0)
+			lag, err := strconv.ParseInt(r.Headers.Get(load.ResultScheduleLag), 10, 64)
+			if err != nil {
+				t.Fatalf("result %d lacks its schedule lag: %v", r.Seq, err)
+			}
+			direct.Add(&r, time.Duration(lag))
 			attacks[r.Attack]++
 		}
 		f.Close()
@@ -303,15 +311,20 @@ func TestReportMergeResults(t *testing.T) {
 		if l == nil || l.Requests != naive[0].Load.Requests+naive[1].Load.Requests || l.Requests != 200 || l.Shards != 2 || l.RequestedRate != 200 {
 			t.Fatalf("load section %+v; want 200 requests (the sum) from 2 shards at 200/s", l)
 		}
-		if l.LatencyMS.P50 != want.LatencyMS.P50 || l.LatencyMS.P99 != want.LatencyMS.P99 || l.LatencyMS.P999 != want.LatencyMS.P999 || l.LatencyMS.Max != want.LatencyMS.Max {
-			t.Errorf("latency %+v; want the union's %+v", l.LatencyMS, want.LatencyMS)
+		q := want.ResponseLatencyMS
+		if l.LatencyMS.P50 != q.P50 || l.LatencyMS.P99 != q.P99 || l.LatencyMS.P999 != q.P999 || l.LatencyMS.Max != q.Max {
+			t.Errorf("latency %+v; want the union's from the schedule %+v", l.LatencyMS, q)
 		}
-		// The shards' own reports measured the same hits: the union's max
-		// is the larger max, and its p50 lies between theirs.
-		a, b := naive[0].Load.ServiceLatencyMS, naive[1].Load.ServiceLatencyMS
-		if a == nil || b == nil {
-			t.Fatal("shard reports lack a service latency")
+		if sv := l.ServiceLatencyMS; sv == nil || sv.P99 != want.LatencyMS.P99 || sv.Max != want.LatencyMS.Max {
+			t.Errorf("service latency %+v; want the union's from the send %+v", sv, want.LatencyMS)
 		}
+		if l.LatencyFrom != reports.LatencyFromSchedule || l.RunID == "" || l.RunID != naive[0].Load.RunID || !slices.Equal(l.ShardSet, []string{"0/2", "1/2"}) {
+			t.Errorf("latency from %q, run %q, shards %v; want %q, the shards' run %q, [0/2 1/2]", l.LatencyFrom, l.RunID, l.ShardSet, reports.LatencyFromSchedule, naive[0].Load.RunID)
+		}
+		// The shards' own reports measured the same hits on the same
+		// measure: the union's max is the larger max, and its p50 lies
+		// between theirs.
+		a, b := &naive[0].Load.LatencyMS, &naive[1].Load.LatencyMS
 		if l.LatencyMS.Max != max(a.Max, b.Max) || l.LatencyMS.P50 < min(a.P50, b.P50) || l.LatencyMS.P50 > max(a.P50, b.P50) {
 			t.Errorf("union max %g, p50 %g; want max %g and p50 within [%g, %g]", l.LatencyMS.Max, l.LatencyMS.P50, max(a.Max, b.Max), min(a.P50, b.P50), max(a.P50, b.P50))
 		}
@@ -319,7 +332,7 @@ func TestReportMergeResults(t *testing.T) {
 			t.Errorf("verdict %s, LOAD-01 %s; want pass, passed", r.Verdict, reqStatus(r, "LOAD-01"))
 		}
 		notes := strings.Join(r.Notes, "\n")
-		for _, w := range []string{"hookproof-shard-0-of-2", "hookproof-shard-1-of-2", "actual send"} {
+		for _, w := range []string{"hookproof-shard-0-of-2", "hookproof-shard-1-of-2", "scheduled send"} {
 			if !strings.Contains(notes, w) {
 				t.Errorf("notes lack %q:\n%s", w, notes)
 			}
@@ -338,8 +351,8 @@ func TestReportMergeResults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Load.Requests != 200 || r.Load.LatencyMS.P99 != want.LatencyMS.P99 || len(r.Requirements) != len(naive[0].Requirements) {
-			t.Errorf("requests %d, p99 %g, %d requirements; want 200, %g, %d", r.Load.Requests, r.Load.LatencyMS.P99, len(r.Requirements), want.LatencyMS.P99, len(naive[0].Requirements))
+		if r.Load.Requests != 200 || r.Load.LatencyMS.P99 != want.ResponseLatencyMS.P99 || len(r.Requirements) != len(naive[0].Requirements) {
+			t.Errorf("requests %d, p99 %g, %d requirements; want 200, %g, %d", r.Load.Requests, r.Load.LatencyMS.P99, len(r.Requirements), want.ResponseLatencyMS.P99, len(naive[0].Requirements))
 		}
 		if notes := strings.Join(r.Notes, "\n"); strings.Contains(notes, "an exact merge needs the raw results") || !strings.Contains(notes, "merged from 2 reports") {
 			t.Errorf("notes still call the load percentiles upper bounds:\n%s", strings.Join(r.Notes, "\n"))

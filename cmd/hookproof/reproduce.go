@@ -62,9 +62,9 @@ func addReproductions(rep *reports.Report, cmd *cobra.Command, cfg harness.Confi
 // scrubReproFiles removes secrets from the evidence files as Scrub does
 // from the report: they are made from scrubbed evidence, and this holds
 // even if a body echoed a credential.
-func scrubReproFiles(files []reproFile, secrets []string) {
+func scrubReproFiles(files []reproFile, red *harness.Redactor) {
 	for i := range files {
-		files[i].data = []byte(reports.ScrubText(string(files[i].data), secrets))
+		files[i].data = []byte(red.Scrub(string(files[i].data)))
 	}
 }
 

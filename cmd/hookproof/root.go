@@ -14,11 +14,22 @@ import (
 )
 
 // run is the whole program minus process concerns, so tests drive it in-process.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+//
+// Every byte it writes, and the error it returns, passes through the run's
+// one harness.Redactor, which commands teach the secrets they hold.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	red := harness.NewRedactor()
+	ctx = withRedactor(ctx, red)
+	out, errOut := red.Writer(stdout), red.Writer(stderr)
+	defer func() {
+		out.Flush()
+		errOut.Flush()
+		err = red.ScrubError(err)
+	}()
 	prov := provenance{}
-	root := newRootCmd(stdout, stderr, os.Getenv, prov)
+	root := newRootCmd(out, errOut, os.Getenv, prov)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	err = root.ExecuteContext(ctx)
 	if err != nil && isCobraUsageError(err) {
 		return usageErr(err)
 	}
@@ -66,7 +77,11 @@ and says requirement by requirement what holds and what does not.`,
 		if !configurable(cmd) {
 			return nil
 		}
-		return resolveSources(cmd, getenv, prov)
+		err := resolveSources(cmd, getenv, prov)
+		// Learnt even when some value was refused: the others may be
+		// echoed in the error.
+		learnFlagSecrets(cmd.Flags(), redactorOf(cmd.Context()))
+		return err
 	}
 	return root
 }

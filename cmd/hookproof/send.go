@@ -95,7 +95,7 @@ own connection.`,
 
 func runSend(cmd *cobra.Command, cfg harness.Config, o sendOptions) error {
 	ctx := cmd.Context()
-	run, err := newDeliveryRun(cmd.OutOrStdout(), cfg, o.retry)
+	run, err := newDeliveryRun(ctx, cmd.OutOrStdout(), cfg, o.retry)
 	if err != nil {
 		return err
 	}
@@ -188,9 +188,22 @@ type deliveryRun struct {
 	acked, lost int
 }
 
-// newDeliveryRun makes the sender, printing one line per attempt to out.
-func newDeliveryRun(out io.Writer, cfg harness.Config, retry bool) (*deliveryRun, error) {
-	s, err := riskos.New(cfg, riskos.WithObserver(func(a harness.Attempt) { printAttempt(out, a) }))
+// newDeliveryRun makes the sender, printing one line per attempt to out;
+// the run's Redactor (in ctx) learns every OAuth2 token it fetches.
+func newDeliveryRun(ctx context.Context, out io.Writer, cfg harness.Config, retry bool) (*deliveryRun, error) {
+	red := redactorOf(ctx)
+	learnConfig(red, cfg)
+	client, err := harness.NewClient(cfg)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	auth, err := harness.NewAuthorizer(cfg.Auth, client)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	learnAuth(red, auth)
+	s, err := riskos.New(cfg, riskos.WithClient(client), riskos.WithAuthorizer(auth),
+		riskos.WithObserver(func(a harness.Attempt) { printAttempt(out, a, red) }))
 	if err != nil {
 		return nil, usageErr(err)
 	}
@@ -244,7 +257,10 @@ func (r *deliveryRun) finish() error {
 	return nil
 }
 
-func printAttempt(w io.Writer, a harness.Attempt) {
+// printAttempt prints one attempt line. A Location may carry the token the
+// delivery was sent with (a receiver redirecting to ?token=…): it is
+// scrubbed before RedactURL re-encodes it into a form red would not know.
+func printAttempt(w io.Writer, a harness.Attempt, red *harness.Redactor) {
 	status := fmt.Sprint(a.Status)
 	if a.Status == 0 {
 		status = "---"
@@ -260,7 +276,7 @@ func printAttempt(w io.Writer, a harness.Attempt) {
 		line += "  retry-after=" + a.RetryAfter
 	}
 	if a.Location != "" {
-		line += "  location=" + harness.RedactURL(a.Location) + " (not followed)"
+		line += "  location=" + red.Scrub(harness.RedactURL(red.Scrub(a.Location))) + " (not followed)"
 	}
 	fmt.Fprintln(w, line)
 }

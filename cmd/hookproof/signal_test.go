@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -67,15 +68,23 @@ func TestMain(m *testing.M) {
 // point the run is mid-flight, with specs still to run.
 var firstSpecLine = regexp.MustCompile(`^\s*\d+ \S+`)
 
-// startInterruptible starts certify against a receiver that never answers,
-// so every spec is mid-flight until the per-attempt timeout, and returns
+// startInterruptible starts certify against a receiver that leaves every
+// other request unanswered, so specs are mid-flight until the per-attempt timeout, and returns
 // once the first spec has reported.
 func startInterruptible(t *testing.T, bin, dir string) (*exec.Cmd, chan error, *strings.Builder) {
 	t.Helper()
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
+	var n atomic.Int64
 	url, _ := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		drain(r)
+		// Every other request is answered (the preflight delivery first),
+		// so the run starts and the target never looks dead to the
+		// breaker; the others hang until the attempt timeout.
+		if n.Add(1)%2 == 1 {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 		select {
 		case <-release:
 		case <-r.Context().Done():

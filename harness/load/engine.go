@@ -25,6 +25,15 @@ const authRefresh = time.Second
 // observeEvery is the period of the live Snapshot callback.
 const observeEvery = time.Second
 
+// flushEvery is how often a flushable Options.Results is flushed: at most
+// this much of a run is lost when the process is killed.
+const flushEvery = time.Second
+
+// MaxBodyCapture is how much of each answer vegeta reads into a result
+// (the rest is read and discarded): Result.BytesIn counts at most this
+// many bytes per answer.
+const MaxBodyCapture = 64 << 10
+
 // Engine runs bounded load against one receiver. Build it with New; Run may
 // be called more than once, but not concurrently.
 type Engine struct {
@@ -151,7 +160,9 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 	tr.header.Store(hs)
 	var rt http.RoundTripper = harness.NoReplay(base)
 	timeout := o.timeout
-	if strings.HasPrefix(o.target, "http:") {
+	transport := TransportNetHTTP
+	if strings.HasPrefix(o.target, "http:") && o.Transport == TransportFast {
+		transport = TransportFast
 		// Plain HTTP takes the fast path, which bounds each exchange itself
 		// (a connection deadline instead of Client.Timeout's goroutine) and
 		// writes the headers itself.
@@ -170,11 +181,19 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 
 	// Client must be the last option: options after it would mutate (and
 	// may panic on) our transport, options before it would be discarded.
-	atk := vegeta.NewAttacker(vegeta.Workers(initial), vegeta.MaxWorkers(maxW), vegeta.MaxBody(0), vegeta.Client(client))
+	// MaxBody bounds what vegeta captures of an answer, and so its BytesIn
+	// (the captured length): a webhook ack is small, and a receiver
+	// answering more cannot make the generator hold it.
+	atk := vegeta.NewAttacker(vegeta.Workers(initial), vegeta.MaxWorkers(maxW), vegeta.MaxBody(MaxBodyCapture), vegeta.Client(client))
 
 	var enc vegeta.Encoder
+	var rec *recordHeaders
+	var flusher *recordWriter
+	var flushDue atomic.Bool
 	if o.Results != nil {
-		enc = vegeta.NewEncoder(o.Results)
+		flusher = newRecordWriter(o.Results)
+		enc = vegeta.NewEncoder(flusher)
+		rec = newRecordHeaders(o.RunID)
 	}
 
 	var mu sync.Mutex
@@ -187,7 +206,13 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 	// without merging.
 	width := max(time.Second, o.Duration/time.Duration(points))
 	m := NewMetrics(MetricsConfig{Start: start, SeriesWidth: width, SeriesPoints: points, Retry: &e.cfg.Retry})
-	results := atk.Attack(tr.target, e.pacer, o.Duration, o.attackName())
+	// The attack is unnamed for vegeta, which would otherwise put an
+	// X-Vegeta-Attack header on every request (a map insert and an
+	// allocation per hit, and a header RiskOS never sends for the receiver
+	// to parse); the consumer names each result instead, so results files
+	// carry the shard's attack name as before.
+	name := o.attackName()
+	results := atk.Attack(tr.target, e.pacer, o.Duration, "")
 
 	done := make(chan struct{})
 	var bg sync.WaitGroup
@@ -201,49 +226,35 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 		}
 	})
 	var authErrs atomic.Uint64
-	bg.Go(func() {
-		t := time.NewTicker(authRefresh)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				// A failed refresh keeps the last good value: stopping the
-				// attack over one token hiccup would lose the run.
-				h, err := buildHeader(ctx, e.cfg, o.target, e.auth)
-				var hs *headerSet
-				if err == nil {
-					hs, err = newHeaderSet(h)
-				}
-				if err == nil {
-					tr.header.Store(hs)
-				} else if ctx.Err() == nil {
-					authErrs.Add(1)
-				}
-			case <-done:
-				return
-			}
+	every(&bg, authRefresh, done, func() {
+		// A failed refresh keeps the last good value: stopping the attack
+		// over one token hiccup would lose the run.
+		h, err := buildHeader(ctx, e.cfg, o.target, e.auth)
+		var hs *headerSet
+		if err == nil {
+			hs, err = newHeaderSet(h)
+		}
+		if err == nil {
+			tr.header.Store(hs)
+		} else if ctx.Err() == nil {
+			authErrs.Add(1)
 		}
 	})
+	if flusher != nil {
+		every(&bg, flushEvery, done, func() { flushDue.Store(true) })
+	}
 	if observe != nil {
-		bg.Go(func() {
-			t := time.NewTicker(observeEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-t.C:
-					mu.Lock()
-					s := m.Snapshot(time.Since(start))
-					mu.Unlock()
-					observe(s)
-				case <-done:
-					return
-				}
-			}
+		every(&bg, observeEvery, done, func() {
+			mu.Lock()
+			s := m.Snapshot(time.Since(start))
+			mu.Unlock()
+			observe(s)
 		})
 	}
 
 	var encErr error
 	for res := range results {
+		res.Attack = name
 		if r.canceled.Load() && res.Code == 0 {
 			mu.Lock()
 			m.AddCanceled()
@@ -258,17 +269,33 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 		m.Add(res, lag)
 		mu.Unlock()
 		if enc != nil && encErr == nil {
-			res.Headers, res.Body = nil, nil // bounded files: ~100 B per result
+			// Bounded files: about 170 B per result. The flush happens in
+			// this goroutine, between two whole results.
+			res.Headers, res.Body = rec.with(lag), nil
+			if o.ScrubResult != nil {
+				res.URL, res.Error = o.ScrubResult(res.URL), o.ScrubResult(res.Error)
+			}
 			if err := enc.Encode(res); err != nil {
 				encErr = fmt.Errorf("load: results: %w", err)
+			} else if flusher != nil && flushDue.Load() {
+				flushDue.Store(false)
+				if err := flusher.Flush(); err != nil {
+					encErr = fmt.Errorf("load: results: %w", err)
+				}
 			}
 		}
 	}
 	close(done)
 	bg.Wait()
+	if flusher != nil {
+		if err := flusher.Flush(); err != nil && encErr == nil {
+			encErr = fmt.Errorf("load: results: %w", err)
+		}
+	}
 
 	s := m.Summary()
 	s.Attack = o.attackName()
+	s.RunID, s.Shard, s.Transport = o.RunID, o.Shard, transport
 	s.RequestedRate = o.Rate
 	s.Duplicates = tr.duplicates.Load()
 	s.Interrupted = ctx.Err() != nil
@@ -290,4 +317,23 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 // defaultSource), so runs with one seed still share no event_id.
 func runSeed(o Options) uint64 {
 	return splitmix(uint64(o.Seed)) ^ splitmix(uint64(o.Shard.I)<<32|uint64(o.Shard.N))
+}
+
+// RunID returns the run id results and the report's load section carry.
+func (e *Engine) RunID() string { return e.opts.RunID }
+
+// every calls fn each period in a goroutine of bg until done is closed.
+func every(bg *sync.WaitGroup, period time.Duration, done <-chan struct{}, fn func()) {
+	bg.Go(func() {
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				fn()
+			case <-done:
+				return
+			}
+		}
+	})
 }

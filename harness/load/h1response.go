@@ -27,8 +27,16 @@ var errMalformed = errors.New("load: malformed HTTP response")
 // reads only the framing fields: Content-Length, Transfer-Encoding and
 // Connection. The returned Response's Header is nil.
 func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
+	var status string
+	return readResponseInto(br, req, new(http.Response), new(lengthBody), &status)
+}
+
+// readResponseInto is readResponse into a Response and length-delimited
+// body the caller reuses; status caches the status text, so that a run of
+// "200 OK" answers converts it once.
+func readResponseInto(br *bufio.Reader, req *http.Request, resp *http.Response, lb *lengthBody, status *string) (*http.Response, error) {
 	for range 8 {
-		resp, err := readOneResponse(br, req)
+		err := readOneResponse(br, req, resp, lb, status)
 		if err != nil {
 			return nil, err
 		}
@@ -39,54 +47,61 @@ func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
 	return nil, errors.New("load: too many informational responses")
 }
 
-func readOneResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
+func readOneResponse(br *bufio.Reader, req *http.Request, resp *http.Response, lb *lengthBody, status *string) error {
 	line, err := readLine(br)
 	if err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF // the connection closed before any answer
 		}
-		return nil, err
+		return err
 	}
 	// "HTTP/1.1 200 OK": the reason phrase is optional.
 	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' || (len(line) > 12 && line[12] != ' ') {
-		return nil, fmt.Errorf("%w: status line %q", errMalformed, truncate(line))
+		return fmt.Errorf("%w: status line %q", errMalformed, truncate(line))
 	}
 	code, err := strconv.Atoi(string(line[9:12]))
 	if err != nil || code < 100 {
-		return nil, fmt.Errorf("%w: status code %q", errMalformed, line[9:12])
+		return fmt.Errorf("%w: status code %q", errMalformed, line[9:12])
 	}
-	resp := &http.Response{
-		Status: string(line[9:]), StatusCode: code, Proto: string(line[:8]),
+	if string(line[9:]) != *status {
+		*status = string(line[9:])
+	}
+	proto := "HTTP/1.1"
+	if line[7] != '1' {
+		proto = string(line[:8])
+	}
+	*resp = http.Response{
+		Status: *status, StatusCode: code, Proto: proto,
 		ProtoMajor: 1, ProtoMinor: int(line[7] - '0'), Request: req, ContentLength: -1,
 	}
 	keepAlive10 := false
 	chunked := false
 	for n := 0; ; n++ {
 		if n == maxResponseHeaders {
-			return nil, fmt.Errorf("%w: more than %d header lines", errMalformed, maxResponseHeaders)
+			return fmt.Errorf("%w: more than %d header lines", errMalformed, maxResponseHeaders)
 		}
 		line, err := readLine(br)
 		if err != nil {
-			return nil, unexpected(err)
+			return unexpected(err)
 		}
 		if len(line) == 0 {
 			break
 		}
 		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
-			return nil, fmt.Errorf("%w: header line %q", errMalformed, truncate(line))
+			return fmt.Errorf("%w: header line %q", errMalformed, truncate(line))
 		}
 		value = bytes.TrimSpace(value)
 		switch {
 		case asciiEqualFold(name, "content-length"):
 			cl, err := strconv.ParseInt(string(value), 10, 64)
 			if err != nil || cl < 0 || (resp.ContentLength >= 0 && cl != resp.ContentLength) {
-				return nil, fmt.Errorf("%w: Content-Length %q", errMalformed, truncate(value))
+				return fmt.Errorf("%w: Content-Length %q", errMalformed, truncate(value))
 			}
 			resp.ContentLength = cl
 		case asciiEqualFold(name, "transfer-encoding"):
 			if !asciiEqualFold(value, "chunked") {
-				return nil, fmt.Errorf("%w: Transfer-Encoding %q", errMalformed, truncate(value))
+				return fmt.Errorf("%w: Transfer-Encoding %q", errMalformed, truncate(value))
 			}
 			chunked = true
 		case asciiEqualFold(name, "connection"):
@@ -108,13 +123,14 @@ func readOneResponse(br *bufio.Reader, req *http.Request) (*http.Response, error
 		resp.ContentLength = -1
 		resp.Body = io.NopCloser(&chunkedBody{br: br, r: httputil.NewChunkedReader(br)})
 	case resp.ContentLength >= 0:
-		resp.Body = io.NopCloser(&lengthBody{br: br, left: resp.ContentLength})
+		*lb = lengthBody{br: br, left: resp.ContentLength}
+		resp.Body = lb
 	default:
 		// Delimited by the close of the connection, which is then spent.
 		resp.Close = true
 		resp.Body = io.NopCloser(br)
 	}
-	return resp, nil
+	return nil
 }
 
 // readLine returns one line without its CRLF; it is valid until the next
@@ -171,6 +187,9 @@ type lengthBody struct {
 	br   *bufio.Reader
 	left int64
 }
+
+// Close does nothing: the connection's body (h1Body) releases it.
+func (b *lengthBody) Close() error { return nil }
 
 func (b *lengthBody) Read(p []byte) (int, error) {
 	if b.left == 0 {

@@ -3,12 +3,14 @@ package load
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -18,11 +20,14 @@ import (
 // targets, the load engine's fast path. net/http's Transport hands every
 // request to two goroutines per connection (writeLoop and readLoop) and,
 // under a Client.Timeout, starts a third to enforce it; at maximum rate on
-// two cores those hand-offs, the timer and the header sorting cost about as
-// much CPU as the event itself. Here the calling worker writes the request
-// and reads the answer on a connection it holds exclusively, and the timeout
-// is the connection's deadline, so a request costs no goroutine switch
-// beyond vegeta's own.
+// two cores shared with the receiver, the engine sends 1.6× the events per
+// second without them (see the package doc). Here the calling worker
+// writes the request and reads the answer on a connection it holds
+// exclusively, and the timeout
+// is enforced by one watchdog goroutine per transport (no timer per
+// request): a request costs no goroutine switch beyond vegeta's own, and on
+// the common path (a Content-Length answer) no allocation: the Response and
+// its body live in the connection and are reused once the body is closed.
 //
 // Like NoReplay, it never re-sends a request. Requests it does not handle
 // (another scheme, unknown length, trailers, Expect) go to fallback, with
@@ -30,8 +35,9 @@ import (
 type h1Transport struct {
 	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
 	fallback http.RoundTripper
-	// timeout bounds one exchange from connection pick-up to the last
-	// response byte, as http.Client.Timeout would; 0 means none.
+	// timeout bounds one exchange from connection pick-up to the closing of
+	// the response body, as http.Client.Timeout would, give or take the
+	// watchdog's period (a tenth of it); 0 means none.
 	timeout time.Duration
 	// staleAfter is how long a connection may sit idle before it is checked
 	// for a close by the peer before reuse (servers drop idle keep-alive
@@ -46,6 +52,13 @@ type h1Transport struct {
 	idle  chan *h1Conn  // idle connections, first released first reused
 	slots chan struct{} // one token per open connection
 	uris  atomic.Pointer[uriCache]
+
+	// The watchdog of timeout: it runs while connections are open.
+	epoch    time.Time
+	watchMu  sync.Mutex
+	live     map[*h1Conn]struct{}
+	watching bool
+	kick     chan struct{}
 }
 
 // uriCache remembers the request-target of the last URL seen: every hit of
@@ -60,7 +73,22 @@ type h1Conn struct {
 	bw      *bufio.Writer
 	idledAt time.Time
 	scratch []byte
+
+	// busy is when the exchange in progress began (ns since the
+	// transport's epoch, plus one), 0 between exchanges, busyExpired once
+	// the watchdog has cut the exchange short.
+	busy atomic.Int64
+
+	// The answer being read, valid until its body is closed: the caller
+	// of RoundTrip owns it until then, and the next exchange on this
+	// connection, which cannot start before, reuses it.
+	resp   http.Response
+	body   h1Body
+	length lengthBody
+	status string // the last status line's text, reused while it repeats
 }
+
+const busyExpired = -1
 
 // defaultStaleAfter is well under the shortest keep-alive timeout common
 // servers use (Node.js: 5 s), and well over the idle time of a connection in
@@ -77,6 +105,65 @@ func newH1Transport(dial func(ctx context.Context, network, addr string) (net.Co
 	return &h1Transport{
 		dial: dial, fallback: fallback, timeout: timeout, staleAfter: defaultStaleAfter,
 		idle: make(chan *h1Conn, maxConns), slots: make(chan struct{}, maxConns),
+		epoch: time.Now(), live: map[*h1Conn]struct{}{}, kick: make(chan struct{}, 1),
+	}
+}
+
+// track registers a new connection with the watchdog, starting it if
+// needed; untrack forgets a closed one, and the watchdog ends with the last.
+func (t *h1Transport) track(c *h1Conn) {
+	if t.timeout <= 0 {
+		return
+	}
+	t.watchMu.Lock()
+	defer t.watchMu.Unlock()
+	t.live[c] = struct{}{}
+	if !t.watching {
+		t.watching = true
+		go t.watch()
+	}
+}
+
+func (t *h1Transport) untrack(c *h1Conn) {
+	if t.timeout <= 0 {
+		return
+	}
+	t.watchMu.Lock()
+	delete(t.live, c)
+	t.watchMu.Unlock()
+	select {
+	case t.kick <- struct{}{}:
+	default:
+	}
+}
+
+// watch cuts short every exchange older than the timeout by putting its
+// connection's deadline in the past, which wakes its blocked read or write
+// with an i/o timeout. One goroutine and one ticker for all connections,
+// where a deadline per request would arm and stop a runtime timer each time.
+func (t *h1Transport) watch() {
+	tk := time.NewTicker(max(t.timeout/10, time.Millisecond))
+	defer tk.Stop()
+	for {
+		select {
+		case <-tk.C:
+		case <-t.kick:
+		}
+		now := int64(time.Since(t.epoch)) + 1
+		t.watchMu.Lock()
+		if len(t.live) == 0 {
+			t.watching = false
+			t.watchMu.Unlock()
+			return
+		}
+		for c := range t.live {
+			// The swap fails if the exchange ended meanwhile: the
+			// connection's next exchange is never cut short for this one.
+			if since := c.busy.Load(); since > 0 && now-since > int64(t.timeout) && c.busy.CompareAndSwap(since, busyExpired) {
+				_ = c.conn.SetDeadline(time.Unix(1, 0))
+			}
+		}
+		t.watchMu.Unlock()
 	}
 }
 
@@ -102,7 +189,7 @@ func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if t.timeout > 0 {
-		_ = c.conn.SetDeadline(time.Now().Add(t.timeout))
+		c.busy.Store(int64(time.Since(t.epoch)) + 1)
 	}
 	stop := func() bool { return true }
 	if ctx.Done() != nil {
@@ -113,7 +200,7 @@ func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	closeBody(req)
 	var resp *http.Response
 	if err == nil {
-		resp, err = readResponse(c.br, req)
+		resp, err = readResponseInto(c.br, req, &c.resp, &c.length, &c.status)
 	}
 	if err != nil {
 		stop()
@@ -124,7 +211,8 @@ func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	reuse := !resp.Close && resp.StatusCode != http.StatusSwitchingProtocols
-	resp.Body = &h1Body{rc: resp.Body, t: t, c: c, reuse: reuse, stop: stop}
+	c.body = h1Body{rc: resp.Body, t: t, c: c, reuse: reuse, stop: stop}
+	resp.Body = &c.body
 	return resp, nil
 }
 
@@ -178,6 +266,7 @@ func (t *h1Transport) dialConn(ctx context.Context, host string) (*h1Conn, error
 		return nil, err
 	}
 	c := &h1Conn{conn: conn, br: bufio.NewReaderSize(conn, 4<<10), bw: bufio.NewWriterSize(conn, 8<<10)}
+	t.track(c)
 	inner := conn
 	if tc, ok := conn.(*trackedConn); ok {
 		inner = tc.Conn
@@ -190,8 +279,12 @@ func (t *h1Transport) dialConn(ctx context.Context, host string) (*h1Conn, error
 	return c, nil
 }
 
-// release returns c to the pool, or closes it and frees its slot.
+// release returns c to the pool, or closes it and frees its slot. An
+// exchange the watchdog cut short leaves its connection unusable.
 func (t *h1Transport) release(c *h1Conn, reuse bool) {
+	if c.busy.Swap(0) == busyExpired {
+		reuse = false
+	}
 	if reuse && c.br.Buffered() == 0 {
 		c.idledAt = time.Now()
 		select {
@@ -201,6 +294,7 @@ func (t *h1Transport) release(c *h1Conn, reuse bool) {
 		}
 	}
 	_ = c.conn.Close()
+	t.untrack(c)
 	<-t.slots
 }
 
@@ -333,42 +427,52 @@ func closeBody(req *http.Request) {
 }
 
 // h1Body is a response body that gives its connection back to the pool
-// once read to the end, or closes it if the body is abandoned early.
+// when closed after being read to the end, or closes the connection if
+// the body is abandoned early. The connection is released on Close, not
+// at the end of the body, because the Response lives in the connection:
+// the caller may read it until then (vegeta reads the status after the
+// body).
 type h1Body struct {
-	rc    io.ReadCloser
-	t     *h1Transport
-	c     *h1Conn
-	reuse bool
-	done  bool
-	stop  func() bool
+	rc     io.ReadCloser
+	t      *h1Transport
+	c      *h1Conn
+	reuse  bool
+	eof    bool // read to the end without error
+	failed bool // a read failed: the connection is spent
+	closed bool
+	stop   func() bool
 }
 
 func (b *h1Body) Read(p []byte) (int, error) {
-	if b.done {
+	if b.closed {
+		return 0, errors.New("load: read on a closed response body")
+	}
+	if b.eof {
 		return 0, io.EOF
 	}
 	n, err := b.rc.Read(p)
-	if err != nil {
-		b.finish(err == io.EOF)
+	switch {
+	case err == io.EOF:
+		b.eof = true
+	case err != nil:
+		b.failed = true
 	}
 	return n, err
 }
 
-// Close abandons an unread body by closing the connection: draining it
-// could take as long as the receiver likes.
+// Close releases the connection: to the pool after a clean end of the
+// body, else closed (draining an unread body could take as long as the
+// receiver likes).
 func (b *h1Body) Close() error {
-	if !b.done {
-		b.finish(false)
+	if b.closed {
+		return nil
 	}
-	return nil
-}
-
-func (b *h1Body) finish(clean bool) {
-	b.done = true
+	b.closed = true
 	// If the context's cancellation already fired, the connection's
 	// deadline is in the past: it cannot be reused.
 	stopped := b.stop()
-	b.t.release(b.c, clean && b.reuse && stopped)
+	b.t.release(b.c, b.eof && !b.failed && b.reuse && stopped)
+	return nil
 }
 
 // roundTripFallback sends req through net/http, bounded by the transport's

@@ -41,9 +41,9 @@ func (b Bounds) Check(s *Summary) (ok bool, reason string) {
 	case s.SuccessRatio < b.MinSuccess:
 		return false, fmt.Sprintf("success ratio %.3f %% %s: at least %g %% must be acked 2xx (%s)", 100*s.SuccessRatio, at, 100*b.MinSuccess, s.Answers())
 	case s.ResponseLatencyMS.P99 > ms(b.MaxP99):
-		return false, fmt.Sprintf("p99 %.1f ms %s exceeds the ack budget %s", s.ResponseLatencyMS.P99, at, b.MaxP99)
+		return false, fmt.Sprintf("p99 %.1f ms from the %s %s exceeds the ack budget %s", s.ResponseLatencyMS.P99, s.latencyFrom(), at, b.MaxP99)
 	}
-	return true, fmt.Sprintf("%.3f %% acked 2xx, p99 %.1f ms %s", 100*s.SuccessRatio, s.ResponseLatencyMS.P99, at)
+	return true, fmt.Sprintf("%.3f %% acked 2xx, p99 %.1f ms from the %s %s", 100*s.SuccessRatio, s.ResponseLatencyMS.P99, s.latencyFrom(), at)
 }
 
 // Result is LOAD-01's requirement result for a whole run: the verdict of
@@ -52,8 +52,8 @@ func (b Bounds) Check(s *Summary) (ok bool, reason string) {
 func (b Bounds) Result(s *Summary, interrupted bool) reports.RequirementResult {
 	r := reports.RequirementResult{ID: "LOAD-01", DurationMS: s.DurationS * 1000}
 	r.Evidence = append([]reports.Evidence{{
-		Summary: fmt.Sprintf("%d requests %s (sent %.0f/s) over %.1f s: %.3f %% acked 2xx, p99 %.1f ms from schedule, %.1f ms from send; %s",
-			s.Requests, rateLabel(s.RequestedRate), s.SentRate, s.DurationS, 100*s.SuccessRatio, s.ResponseLatencyMS.P99, s.LatencyMS.P99, s.Answers()),
+		Summary: fmt.Sprintf("%d requests %s (sent %.0f/s) over %.1f s: %.3f %% acked 2xx, p99 %.1f ms from the %s, %.1f ms from the actual send; %s",
+			s.Requests, rateLabel(s.RequestedRate), s.SentRate, s.DurationS, 100*s.SuccessRatio, s.ResponseLatencyMS.P99, s.latencyFrom(), s.LatencyMS.P99, s.Answers()),
 		LatencyMS: s.ResponseLatencyMS.P99,
 		Expected:  b.String(),
 	}}, s.LostEvidence(maxLostEvidence)...)

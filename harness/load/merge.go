@@ -13,10 +13,12 @@ import (
 // shards' raw results: the exact load section, and LOAD-01 judged on it by
 // bounds at the whole run's requested rate. They replace what the shard
 // reports in rep had (reports.Report.ReplaceLoad); rep nil means a report
-// of the load alone, every other requirement skipped. Raw results hold when
-// each hit was sent, not when it was scheduled, so the p99 judged is from
-// the actual send. Refused: results of several targets, a target other
-// than rep's, and shards missing from a run of n.
+// of the load alone, every other requirement skipped. The p99 judged is
+// the one a single run judges, from the scheduled send, when every file
+// carries its schedule (hookproof load --output does); from the actual
+// send otherwise, which the verdict says. Refused: results of several
+// targets, a target other than rep's, a run other than rep's, and shards
+// missing from a run of n.
 func MergeResults(rep *reports.Report, rs *ResultsSummary, bounds Bounds, rate float64) (*reports.Report, error) {
 	s := *rs.Summary
 	s.RequestedRate = rate
@@ -35,6 +37,9 @@ func MergeResults(rep *reports.Report, rs *ResultsSummary, bounds Bounds, rate f
 	if rep != nil && target != "" && rep.Target != "" && target != rep.Target {
 		return nil, fmt.Errorf("target %q differs from %q in the shard reports; shards of one run share a target", target, rep.Target)
 	}
+	if rep != nil && rep.Load != nil && rep.Load.RunID != "" && rs.RunID != "" && rep.Load.RunID != rs.RunID {
+		return nil, fmt.Errorf("run %q differs from run %q in the shard reports: %w", rs.RunID, rep.Load.RunID, ErrOtherRun)
+	}
 	if err := rs.missingShards(); err != nil {
 		// A missing shard (a pod that never ran, an artifact that was not
 		// uploaded) must not let CI pass on part of the load.
@@ -47,13 +52,26 @@ func MergeResults(rep *reports.Report, rs *ResultsSummary, bounds Bounds, rate f
 	}
 	attacks := strings.Join(rs.AttackNames(), ", ")
 	load01 := bounds.Result(&s, false)
-	load01.Evidence[0].Summary = fmt.Sprintf("%d requests from %d shards (%s) over %.1f s, sent %.0f/s: %.3f %% acked 2xx, p99 %.1f ms from the actual send (raw results hold no schedule); %s",
-		s.Requests, len(rs.Files), attacks, s.DurationS, s.SentRate, 100*s.SuccessRatio, s.LatencyMS.P99, s.Answers())
-	load01.Reason += " (p99 from the actual send, over the exact union of the shards' results)"
+	basis, note := "from the scheduled send", ScheduleNote
+	if !rs.Scheduled {
+		basis, note = "from the actual send (some files hold no schedule)", ServiceLatencyNote
+	}
+	load01.Evidence[0].Summary = fmt.Sprintf("%d requests from %d shards (%s) over %.1f s, sent %.0f/s: %.3f %% acked 2xx, p99 %.1f ms %s, %.1f ms from the actual send; %s",
+		s.Requests, len(rs.Files), attacks, s.DurationS, s.SentRate, 100*s.SuccessRatio, s.ResponseLatencyMS.P99, basis, s.LatencyMS.P99, s.Answers())
+	load01.Reason += " (over the exact union of the shards' results)"
 	sec := s.Section()
 	sec.Shards = len(rs.Files)
+	sec.ShardSet = nil
+	for _, a := range rs.AttackNames() {
+		if sh, ok := ShardOfAttack(a); ok {
+			sec.ShardSet = append(sec.ShardSet, sh.String())
+		}
+	}
+	if rep.Load != nil {
+		sec.Transport = rep.Load.Transport
+	}
 	rep.ReplaceLoad(sec, load01, fmt.Sprintf("load section merged exactly from the raw results of %d shards (%s); %s; lost events are counted but not named, raw results hold no event_id",
-		len(rs.Files), attacks, ServiceLatencyNote))
+		len(rs.Files), attacks, note))
 	return rep, nil
 }
 

@@ -54,7 +54,7 @@ type Metrics struct {
 	series            *series
 
 	requests, ok, retryable, lost, canceled uint64
-	bytesOut                                uint64
+	bytesOut, bytesIn                       uint64
 	codes                                   map[int]uint64
 	errors                                  map[harness.ErrorClass]uint64
 	first, last, end                        time.Time
@@ -106,6 +106,7 @@ func (m *Metrics) Add(r *vegeta.Result, lag time.Duration) {
 	}
 	m.requests++
 	m.bytesOut += r.BytesOut
+	m.bytesIn += r.BytesIn
 	m.service.Record(r.Latency)
 	m.response.Record(r.Latency + lag)
 	m.maxLag = max(m.maxLag, lag)
@@ -194,7 +195,17 @@ func (m *Metrics) successRatio() float64 {
 // Summary is one run's figures: what report.json's `load` section is built
 // from (Section), plus the series and histogram the HTML report charts.
 type Summary struct {
-	Attack        string  `json:"attack"`
+	Attack string `json:"attack"`
+	// RunID and Shard say which run and which part of it the figures are
+	// (Options.RunID, Options.Shard); Transport which HTTP client sent
+	// them (TransportFast or TransportNetHTTP).
+	RunID     string `json:"run_id,omitempty"`
+	Shard     Shard  `json:"shard"`
+	Transport string `json:"transport,omitempty"`
+	// NoSchedule says the latencies "from the scheduled send" are in fact
+	// from the actual send: a summary of results files that hold no
+	// schedule (vegeta attack's, or an older hookproof's).
+	NoSchedule    bool    `json:"no_schedule,omitempty"`
 	RequestedRate float64 `json:"requested_rate"` // events/s; 0 = as fast as possible
 	// Throughput is acked (2xx) events per second from the first start to
 	// the last completion; SentRate is the rate at which hits started.
@@ -218,17 +229,20 @@ type Summary struct {
 	Lost       uint64      `json:"lost"`
 	LostEvents []LostEvent `json:"lost_events,omitempty"`
 	// LostEventsTruncated says LostEvents holds only the first of Lost.
-	LostEventsTruncated bool              `json:"lost_events_truncated,omitempty"`
-	Duplicates          uint64            `json:"duplicates"`
-	Canceled            uint64            `json:"canceled,omitempty"`
-	Interrupted         bool              `json:"interrupted,omitempty"`
-	AuthRefreshErrors   uint64            `json:"auth_refresh_errors,omitempty"`
-	CapacityRPS         float64           `json:"capacity_rps,omitempty"`
-	BytesOut            uint64            `json:"bytes_out"`
-	StartedAt           time.Time         `json:"started_at"`
-	SeriesWidthS        float64           `json:"series_width_s"`
-	Series              []SeriesPoint     `json:"series"`
-	Histogram           []HistogramBucket `json:"histogram"`
+	LostEventsTruncated bool    `json:"lost_events_truncated,omitempty"`
+	Duplicates          uint64  `json:"duplicates"`
+	Canceled            uint64  `json:"canceled,omitempty"`
+	Interrupted         bool    `json:"interrupted,omitempty"`
+	AuthRefreshErrors   uint64  `json:"auth_refresh_errors,omitempty"`
+	CapacityRPS         float64 `json:"capacity_rps,omitempty"`
+	BytesOut            uint64  `json:"bytes_out"`
+	// BytesIn counts the answers' body bytes (at most MaxBodyCapture each),
+	// as vegeta's BytesIn does.
+	BytesIn      uint64            `json:"bytes_in"`
+	StartedAt    time.Time         `json:"started_at"`
+	SeriesWidthS float64           `json:"series_width_s"`
+	Series       []SeriesPoint     `json:"series"`
+	Histogram    []HistogramBucket `json:"histogram"`
 }
 
 // LostEvent is one event a non-retryable answer lost (RETRY-01 evidence).
@@ -247,7 +261,7 @@ func (m *Metrics) Summary() *Summary {
 		Requests: m.requests, Acked: m.ok, SuccessRatio: m.successRatio(), SentRate: m.sentRate(),
 		LatencyMS: quantilesOf(m.service), ResponseLatencyMS: quantilesOf(m.response),
 		MaxScheduleLagMS: ms(m.maxLag), StatusCodes: make(map[string]uint64, len(m.codes)),
-		Retryable: m.retryable, Lost: m.lost, Canceled: m.canceled, BytesOut: m.bytesOut,
+		Retryable: m.retryable, Lost: m.lost, Canceled: m.canceled, BytesOut: m.bytesOut, BytesIn: m.bytesIn,
 		StartedAt: m.first, Histogram: m.service.Buckets(8),
 	}
 	if window := m.end.Sub(m.first); m.requests > 0 && window > 0 {

@@ -12,6 +12,12 @@ import (
 	"github.com/hookproof/hookproof/harness"
 )
 
+// The transports of Options.Transport.
+const (
+	TransportFast    = "fast"
+	TransportNetHTTP = "net/http"
+)
+
 // Defaults of an Options field left zero.
 const (
 	// DefaultClosedLoopWorkers bounds concurrency at maximum rate: past the
@@ -69,8 +75,25 @@ type Options struct {
 	Seed  int64
 	Shard Shard
 	// Results, if set, receives every result in vegeta's gob format, so that
-	// `vegeta report` and `vegeta plot` read it. Encoding costs throughput.
+	// `vegeta report` and `vegeta plot` read it, with the schedule lag and
+	// the run id in each result's Headers (ResultScheduleLag, ResultRun).
+	// The engine buffers it and writes whole results about once a second
+	// (and flushes it, if it has a Flush() error method), so that a run
+	// killed midway leaves a file of what it measured. Encoding costs
+	// throughput.
 	Results io.Writer
+	// ScrubResult, when set, rewrites each result's URL and error text
+	// before it is written to Results: a target URL or a transport error
+	// can carry a credential, and the file is shared like a report.
+	ScrubResult func(string) string
+	// RunID names the run in its results and its report's load section, so
+	// that merges refuse shards of different runs; empty means
+	// LayoutRunID of the run's layout for a shard, NewRunID otherwise.
+	RunID string
+	// Transport picks the HTTP client of a plain-http target: TransportFast
+	// (the default) or TransportNetHTTP, to rule the fast path out when
+	// a figure looks wrong. https targets always use net/http.
+	Transport string
 	// OnFailure, if set, is called for every answer that is not a 2xx and
 	// every transport error, with the event that got it. It is called from
 	// the sending goroutines, concurrently, and must not block.
@@ -154,6 +177,23 @@ func (o Options) normalize(cfg harness.Config) (settings, error) {
 	}
 	if o.Rate < 0 || math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) {
 		errs = append(errs, fmt.Errorf("rate: %g is not a finite rate ≥ 0", o.Rate))
+	}
+	switch o.Transport {
+	case "":
+		o.Transport = TransportFast
+	case TransportFast, TransportNetHTTP:
+	default:
+		errs = append(errs, fmt.Errorf("transport: %q is not %s or %s", o.Transport, TransportFast, TransportNetHTTP))
+	}
+	if !validHeaderValue(o.RunID) || len(o.RunID) > 128 {
+		errs = append(errs, fmt.Errorf("run_id: must be at most 128 characters on one line"))
+	}
+	if o.RunID == "" {
+		if o.Shard.N > 1 {
+			o.RunID = LayoutRunID(st.target, o.Rate, o.Duration, o.Shard.N, o.Seed, o.MaxRequests, o.DuplicateRatio, st.types, o.Ramp, o.Spike)
+		} else {
+			o.RunID = NewRunID()
+		}
 	}
 	st.Options = o
 	return st, errors.Join(errs...)

@@ -165,8 +165,21 @@ func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	if !ok {
 		return 0, true
 	}
-	return max(due-elapsed, 0), false
+	if wait := due - elapsed; wait > paceQuantum {
+		return wait, false
+	}
+	return 0, false
 }
+
+// paceQuantum batches the schedule: a hit due within it starts at once
+// instead of after a sleep of its own. vegeta's pacer loop sleeps once per
+// hit, and at 20,000/s those 50 µs sleeps (a timer and two goroutine
+// switches each) overshoot on a busy machine and cost CPU; with the
+// quantum, the pacer sleeps at most once per 500 µs and sends the hits due
+// in it back to back. A hit that starts early has no schedule lag (it is
+// clipped at 0), so the latency from the schedule is never below the
+// latency from the send.
+const paceQuantum = 500 * time.Microsecond
 
 // Rate implements vegeta.Pacer: the scheduled rate at elapsed (0 at maximum
 // rate or after the end).

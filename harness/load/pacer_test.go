@@ -168,3 +168,36 @@ func TestNewPacerRejectsBadShapes(t *testing.T) {
 }
 
 func absDur(d time.Duration) time.Duration { return max(d, -d) }
+
+// At a high rate the pacer sleeps once per quantum, not once per hit, and
+// still schedules every hit of the run.
+func TestPacerBatchesHitsWithinAQuantum(t *testing.T) {
+	t.Parallel()
+	p, err := NewPacer(20000, time.Second, nil, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hits, sleeps uint64
+	elapsed := time.Duration(0)
+	for {
+		wait, stop := p.Pace(elapsed, hits)
+		if stop {
+			break
+		}
+		if wait > 0 {
+			if wait <= paceQuantum {
+				t.Fatalf("Pace(%s, %d) = %s: a wait within the quantum", elapsed, hits, wait)
+			}
+			sleeps++
+			elapsed += wait
+		}
+		due, _ := p.Scheduled(hits)
+		if due-elapsed > paceQuantum {
+			t.Fatalf("hit %d sent at %s, %s before it is due at %s", hits, elapsed, due-elapsed, due)
+		}
+		hits++
+	}
+	if hits != 20000 || sleeps > uint64(time.Second/paceQuantum)+1 {
+		t.Errorf("%d hits with %d sleeps; want 20000 with at most one sleep per %s", hits, sleeps, paceQuantum)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
@@ -21,10 +22,19 @@ var ErrNotResults = errors.New("not a vegeta results file (gob, JSON or CSV)")
 // (hookproof load --shard i/n), so these would be counted twice.
 var ErrSameAttack = errors.New("shards of one run have distinct attack names (hookproof load --shard i/n)")
 
+// ErrOtherRun is wrapped by SummarizeResults when the files hold results of
+// different runs (their ResultRun differs): shards of one run share a run id.
+var ErrOtherRun = errors.New("shards of one run share a run id (hookproof load --run-id)")
+
 // ServiceLatencyNote says why a summary of results files has no latency from
-// the scheduled send: vegeta's format records when each hit actually
-// started, not when the pacer meant it to.
-const ServiceLatencyNote = "latency from the raw results is measured from the actual send (vegeta's format holds no schedule), so coordinated omission does not show in it"
+// the scheduled send: a file written by vegeta attack (or an older
+// hookproof) records when each hit actually started, not when the pacer
+// meant it to.
+const ServiceLatencyNote = "latency from the raw results is measured from the actual send (some files hold no schedule), so coordinated omission does not show in it"
+
+// ScheduleNote says how a summary of results files that carry the schedule
+// measures latency: as a single run does.
+const ScheduleNote = "latency from the raw results is measured from the scheduled send (each result carries its schedule lag), as a single run measures it"
 
 // ResultsFile is one vegeta results stream to summarise; Name labels it in
 // errors (a path, usually).
@@ -47,6 +57,12 @@ type ResultsSummary struct {
 	Files map[string]uint64
 	// URLs are the distinct request URLs seen, sorted.
 	URLs []string
+	// RunID is the run the results belong to ("" when no file names one).
+	RunID string
+	// Scheduled says every file carried the schedule, so Summary's
+	// ResponseLatencyMS is from the scheduled send; otherwise it equals
+	// LatencyMS and Summary.NoSchedule is set.
+	Scheduled bool
 }
 
 // AttackNames returns the attack names seen, sorted.
@@ -59,8 +75,13 @@ type resultsSource struct {
 	name string
 	dec  vegeta.Decoder
 	head vegeta.Result
-	n    uint64
-	done bool
+	// lag and run are what the engine added to head (recordOf);
+	// scheduled says the file's first result carried a lag.
+	lag       time.Duration
+	run       string
+	scheduled bool
+	n         uint64
+	done      bool
 }
 
 // SummarizeResults decodes every file and feeds its results into one
@@ -87,8 +108,22 @@ func SummarizeResults(cfg MetricsConfig, files ...ResultsFile) (*ResultsSummary,
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	out := &ResultsSummary{Attacks: map[string]uint64{}, Files: map[string]uint64{}, Scheduled: true}
+	var runFile *resultsSource
+	for _, s := range srcs {
+		out.Scheduled = out.Scheduled && s.scheduled
+		switch {
+		case s.run == "":
+		case runFile == nil:
+			runFile, out.RunID = s, s.run
+		case s.run != out.RunID:
+			errs = append(errs, fmt.Errorf("%s: run %q differs from run %q in %s: %w", s.name, s.run, out.RunID, runFile.name, ErrOtherRun))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	m := NewMetrics(cfg)
-	out := &ResultsSummary{Attacks: map[string]uint64{}, Files: map[string]uint64{}}
 	urls := map[string]bool{}
 	// An attack name in two files is one shard counted twice (the same file
 	// given twice, or runs without --shard, all named "hookproof").
@@ -104,8 +139,13 @@ func SummarizeResults(cfg MetricsConfig, files ...ResultsFile) (*ResultsSummary,
 		} else if f != next {
 			return nil, fmt.Errorf("%s: attack %q is also in %s: %w", next.name, r.Attack, f.name, ErrSameAttack)
 		}
-		// Lag 0: the schedule is not in the file (ServiceLatencyNote).
-		m.Add(r, 0)
+		// One measure for the whole union: from the schedule only if every
+		// file carries it (ServiceLatencyNote otherwise).
+		lag := time.Duration(0)
+		if out.Scheduled {
+			lag = next.lag
+		}
+		m.Add(r, lag)
 		out.Attacks[r.Attack]++
 		out.Files[next.name]++
 		if r.URL != "" && len(urls) < maxURLs {
@@ -117,6 +157,8 @@ func SummarizeResults(cfg MetricsConfig, files ...ResultsFile) (*ResultsSummary,
 	}
 	out.Summary = m.Summary()
 	out.Summary.Attack = strings.Join(out.AttackNames(), ",")
+	out.Summary.RunID = out.RunID
+	out.Summary.NoSchedule = !out.Scheduled
 	out.URLs = slices.Sorted(maps.Keys(urls))
 	return out, nil
 }
@@ -145,6 +187,10 @@ func openResults(f ResultsFile) (*resultsSource, error) {
 	if err := s.advance(); err != nil {
 		return nil, err
 	}
+	_, _, s.scheduled, _ = recordOf(&s.head)
+	if err := s.record(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -169,9 +215,30 @@ func (s *resultsSource) advance() error {
 	if s.head.Latency < 0 {
 		return fmt.Errorf("%s: result %d: latency: %s is negative: %w", s.name, s.n, s.head.Latency, ErrNotResults)
 	}
-	// The engine strips these before writing; vegeta attack's files keep
-	// them, and holding a body per pending result is needless.
-	s.head.Body, s.head.Headers = nil, nil
+	// vegeta attack's files keep the body, and holding one per pending
+	// result is needless.
+	s.head.Body = nil
+	if s.n > 1 {
+		return s.record()
+	}
+	return nil
+}
+
+// record reads the schedule lag and run id of the pending result; a file
+// whose first result carried them must carry them throughout, and one run
+// only, or its latency would mix two measures.
+func (s *resultsSource) record() error {
+	lag, run, ok, err := recordOf(&s.head)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: result %d: %w", s.name, s.n, err)
+	case ok != s.scheduled:
+		return fmt.Errorf("%s: result %d: %s: present in some results only: %w", s.name, s.n, ResultScheduleLag, ErrNotResults)
+	case s.n > 1 && run != s.run:
+		return fmt.Errorf("%s: result %d: run %q differs from run %q earlier in the file: %w", s.name, s.n, run, s.run, ErrOtherRun)
+	}
+	s.lag, s.run = lag, run
+	s.head.Headers = nil
 	return nil
 }
 

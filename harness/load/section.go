@@ -17,6 +17,11 @@ func (s *Summary) Section() *reports.LoadSection {
 		RequestedRate: s.RequestedRate, SentRate: s.SentRate, Throughput: s.Throughput, Requests: s.Requests,
 		SuccessRatio: s.SuccessRatio, LatencyMS: latencyOf(s.ResponseLatencyMS), StatusCodes: s.StatusCodes,
 		Errors: s.Errors, Retryable: s.Retryable, Lost: s.Lost, DurationS: s.DurationS,
+		LatencyFrom: s.latencyFrom(), RunID: s.RunID, Transport: s.Transport,
+		BytesOut: s.BytesOut, BytesIn: s.BytesIn,
+	}
+	if s.Shard.N > 0 {
+		sec.ShardSet = []string{s.Shard.String()}
 	}
 	service := latencyOf(s.LatencyMS)
 	sec.ServiceLatencyMS = &service
@@ -46,4 +51,13 @@ func (s *Summary) Section() *reports.LoadSection {
 
 func latencyOf(q Quantiles) reports.LatencyMS {
 	return reports.LatencyMS{P50: q.P50, P90: q.P90, P95: q.P95, P99: q.P99, P999: q.P999, Max: q.Max}
+}
+
+// latencyFrom is what ResponseLatencyMS is measured from: the schedule,
+// unless the summary was built from raw results that hold none.
+func (s *Summary) latencyFrom() string {
+	if s.NoSchedule {
+		return reports.LatencyFromSend
+	}
+	return reports.LatencyFromSchedule
 }

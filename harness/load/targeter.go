@@ -55,10 +55,6 @@ func (r *recent) pick(u uint64) *sent {
 type sourceState struct {
 	src EventSource
 	rng *rand.Rand
-	// sizes is the last body length per event type: bodies vary from a few
-	// hundred bytes to several KB by type, and sizing the buffer per type
-	// avoids both regrowth and allocating the largest size for every event.
-	sizes []int
 }
 
 // targeter makes vegeta targets: a fresh event per hit, or a duplicate of a
@@ -73,6 +69,13 @@ type targeter struct {
 	seeds     atomic.Uint64
 	pool      sync.Pool
 	header    atomic.Pointer[headerSet]
+	// sizes is the longest body seen per event type: bodies vary from a
+	// few hundred bytes to several KB by type, and sizing the buffer per
+	// type avoids both regrowth and allocating the largest size for every
+	// event. It is the targeter's, not a source's: the pool drops sources
+	// at every GC, and a fresh source's buffers regrew from nothing (at
+	// maximum rate, a third of the generator's allocated bytes).
+	sizes []atomic.Int64
 	// inTarget puts the headers on each Target; false when the fast
 	// transport adds them itself (see headerSet).
 	inTarget bool
@@ -81,7 +84,8 @@ type targeter struct {
 }
 
 func newTargeter(url string, types []string, dupRatio float64, window int, seedBase uint64, newSource func(int64) EventSource) *targeter {
-	t := &targeter{url: url, types: types, dupRatio: dupRatio, newSource: newSource, seedBase: seedBase, inTarget: true}
+	t := &targeter{url: url, types: types, dupRatio: dupRatio, newSource: newSource, seedBase: seedBase, inTarget: true,
+		sizes: make([]atomic.Int64, len(types))}
 	if dupRatio > 0 {
 		t.ring = &recent{slots: make([]atomic.Pointer[sent], window)}
 	}
@@ -91,9 +95,8 @@ func newTargeter(url string, types []string, dupRatio float64, window int, seedB
 	t.pool.New = func() any {
 		seed := splitmix(t.seedBase + t.seeds.Add(1))
 		return &sourceState{
-			src:   t.newSource(int64(seed)),
-			rng:   rand.New(rand.NewPCG(seed, splitmix(seed))),
-			sizes: make([]int, len(t.types)),
+			src: t.newSource(int64(seed)),
+			rng: rand.New(rand.NewPCG(seed, splitmix(seed))),
 		}
 	}
 	return t
@@ -130,8 +133,12 @@ func (t *targeter) target(tgt *vegeta.Target) error {
 		}
 	}
 	ti := st.rng.IntN(len(t.types))
-	_, body := st.src.AppendBody(make([]byte, 0, st.sizes[ti]+64), t.types[ti])
-	st.sizes[ti] = len(body)
+	size := &t.sizes[ti]
+	want := size.Load()
+	_, body := st.src.AppendBody(make([]byte, 0, want+64), t.types[ti])
+	if n := int64(len(body)); n > want {
+		size.Store(n) // a race may keep the smaller of two: the next body regrows once
+	}
 	tgt.Body = body
 	t.events.Add(1)
 	if t.ring != nil {

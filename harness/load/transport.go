@@ -99,7 +99,36 @@ func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		t.onFail(failureOf(req, resp.StatusCode, nil))
 	}
+	if resp != nil && resp.Body != nil {
+		// vegeta drains every body to its end: an endless one would hold
+		// a worker until the attempt timeout.
+		resp.Body = &cappedBody{ReadCloser: resp.Body, left: maxResponseBytes}
+	}
 	return resp, err
+}
+
+// maxResponseBytes is how much of an answer's body is read, as for the
+// conformance sender's 64 KiB: an ack's body says nothing the status does
+// not.
+const maxResponseBytes = 64 << 10
+
+// cappedBody ends a response body after left bytes; closing it with bytes
+// unread makes net/http drop the connection rather than reuse it.
+type cappedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
 }
 
 // failureOf recovers the event from the request's body. net/http keeps a
