@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"context"
+	"image"
 	"image/png"
 	"os"
 	"os/exec"
@@ -38,6 +39,22 @@ func needChromium(t *testing.T) string {
 		t.Skip("Chromium not installed (apt-get install -y chromium); the HTML report is not checked in a browser")
 	}
 	return bin
+}
+
+// screenshot has Chromium render url at size ("W,H") into path and decodes it.
+func screenshot(t *testing.T, bin, size, path, url string) image.Image {
+	t.Helper()
+	runChromium(t, bin, "--window-size="+size, "--hide-scrollbars", "--screenshot="+path, url)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("no screenshot: %v", err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("screenshot is not a PNG: %v", err)
+	}
+	return img
 }
 
 // runChromium runs headless Chromium on a file URL with every network
@@ -115,16 +132,7 @@ func TestHTMLInHeadlessChromium(t *testing.T) {
 	}
 
 	shot := filepath.Join(dir, "report.png")
-	runChromium(t, bin, "--window-size=1280,900", "--hide-scrollbars", "--screenshot="+shot, url)
-	f, err := os.Open(shot)
-	if err != nil {
-		t.Fatalf("no screenshot: %v", err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("screenshot is not a PNG: %v", err)
-	}
+	img := screenshot(t, bin, "1280,900", shot, url)
 	if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 900 {
 		t.Errorf("screenshot is %v; want 1280x900", b)
 	}
@@ -171,16 +179,7 @@ func TestScreenshotsOfPassFailAndLoad(t *testing.T) {
 				t.Fatal(err)
 			}
 			shot := filepath.Join(dir, tc.name+".png")
-			runChromium(t, bin, "--window-size=1280,1800", "--hide-scrollbars", "--screenshot="+shot, "file://"+filepath.Join(dir, FileHTML))
-			f, err := os.Open(shot)
-			if err != nil {
-				t.Fatalf("no screenshot: %v", err)
-			}
-			defer f.Close()
-			img, err := png.Decode(f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			img := screenshot(t, bin, "1280,1800", shot, "file://"+filepath.Join(dir, FileHTML))
 			cr, cg, _, _ := img.At(1100, 40).RGBA()
 			if cr>>8 < tc.r0 || cg>>8 < tc.g0 {
 				t.Errorf("banner pixel rgb(%d,%d,…); want the %s colour", cr>>8, cg>>8, tc.verdict)
