@@ -36,6 +36,11 @@ type OAuth2Config struct {
 	Scopes       []string `yaml:"scopes" json:"scopes,omitempty"`
 	// AuthStyle is auto, header or body.
 	AuthStyle string `yaml:"auth_style" json:"auth_style,omitempty"`
+	// JWKSURL is the issuer's public key set. It lets AUTH-05 forge tokens
+	// that need only public keys (a kid the issuer never published, HS256
+	// keyed with its public key) for an issuer hookproof does not run;
+	// empty: discovered from the issuer's metadata when it can be.
+	JWKSURL string `yaml:"jwks_url" json:"jwks_url,omitempty"`
 }
 
 // AuthConfig is the credentials a webhook is configured with. Secrets are

@@ -99,7 +99,14 @@ type Attempt struct {
 	RealWait time.Duration `json:"real_wait_ns,omitempty"`
 	// Label names the check or scenario that sent it.
 	Label string `json:"label,omitempty"`
+	// Answer is the start of a non-2xx answer's body (at most
+	// AnswerExcerptBytes), which often says why a receiver refused an event.
+	// It may echo what was sent: reports scrub it like every other field.
+	Answer string `json:"answer,omitempty"`
 }
+
+// AnswerExcerptBytes bounds Attempt.Answer.
+const AnswerExcerptBytes = 256
 
 // Acked reports whether the attempt was acknowledged with a 2xx.
 func (a Attempt) Acked() bool { return a.Status >= 200 && a.Status < 300 }

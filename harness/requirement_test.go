@@ -106,3 +106,17 @@ func TestTLS01IsMustInProduction(t *testing.T) {
 		t.Errorf("TLS-01 in quick = %s; want SHOULD", got)
 	}
 }
+
+// Every requirement explains itself: explain, the HTML report and the
+// docs read the same text.
+func TestEveryRequirementHasGuidance(t *testing.T) {
+	for _, r := range Catalogue {
+		g := r.Guide()
+		if g.Answer == "" || len(g.Failures) == 0 {
+			t.Errorf("%s: no guidance (what a correct receiver answers, common failures)", r.ID)
+		}
+	}
+	if len(guidance) != len(Catalogue) {
+		t.Errorf("%d guidance entries for %d requirements: an entry names an ID outside the catalogue", len(guidance), len(Catalogue))
+	}
+}

@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"context"
+	"image"
 	"image/png"
 	"os"
 	"os/exec"
@@ -24,6 +25,36 @@ func findChromium() string {
 		}
 	}
 	return ""
+}
+
+// needChromium returns Chromium's path, or skips the test: with -short, or
+// where it is not installed.
+func needChromium(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a browser; skipped with -short")
+	}
+	bin := findChromium()
+	if bin == "" {
+		t.Skip("Chromium not installed (apt-get install -y chromium); the HTML report is not checked in a browser")
+	}
+	return bin
+}
+
+// screenshot has Chromium render url at size ("W,H") into path and decodes it.
+func screenshot(t *testing.T, bin, size, path, url string) image.Image {
+	t.Helper()
+	runChromium(t, bin, "--window-size="+size, "--hide-scrollbars", "--screenshot="+path, url)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("no screenshot: %v", err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("screenshot is not a PNG: %v", err)
+	}
+	return img
 }
 
 // runChromium runs headless Chromium on a file URL with every network
@@ -55,13 +86,7 @@ func runChromium(t *testing.T, bin string, args ...string) (stdout, stderr []byt
 // in its colour. CI installs Chromium (apt-get install -y chromium);
 // elsewhere the test skips.
 func TestHTMLInHeadlessChromium(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser; skipped with -short")
-	}
-	bin := findChromium()
-	if bin == "" {
-		t.Skip("Chromium not installed (apt-get install -y chromium); the HTML report is not checked in a browser")
-	}
+	bin := needChromium(t)
 	dir := t.TempDir()
 	r := scrubbedFixture()
 	if err := WriteAll(dir, r); err != nil {
@@ -79,6 +104,22 @@ func TestHTMLInHeadlessChromium(t *testing.T) {
 			t.Errorf("the DOM has no row for %s with status %s", q.ID, q.Status)
 		}
 	}
+	// Failures first: a section before the requirements with one entry per
+	// failed requirement, each linked from the banner and linking to its row.
+	fail, reqs := bytes.Index(dom, []byte(`id="failures"`)), bytes.Index(dom, []byte(`id="requirements"`))
+	if fail < 0 || reqs < 0 || fail > reqs {
+		t.Errorf("the DOM has no failures section before the requirements (at %d, requirements at %d)", fail, reqs)
+	}
+	for _, q := range r.Requirements {
+		if q.Status != StatusFailed {
+			continue
+		}
+		for _, want := range []string{`href="#fail-` + q.ID + `" data-fail-link="` + q.ID + `"`, `id="fail-` + q.ID + `" data-req="` + q.ID + `"`, `<a href="#req-` + q.ID + `">`} {
+			if !bytes.Contains(dom, []byte(want)) {
+				t.Errorf("%s: the DOM lacks %s", q.ID, want)
+			}
+		}
+	}
 	for _, s := range forbidden() {
 		if bytes.Contains(dom, []byte(s)) {
 			t.Errorf("the rendered DOM contains secret form %q", s)
@@ -91,16 +132,7 @@ func TestHTMLInHeadlessChromium(t *testing.T) {
 	}
 
 	shot := filepath.Join(dir, "report.png")
-	runChromium(t, bin, "--window-size=1280,900", "--hide-scrollbars", "--screenshot="+shot, url)
-	f, err := os.Open(shot)
-	if err != nil {
-		t.Fatalf("no screenshot: %v", err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("screenshot is not a PNG: %v", err)
-	}
+	img := screenshot(t, bin, "1280,900", shot, url)
 	if b := img.Bounds(); b.Dx() != 1280 || b.Dy() != 900 {
 		t.Errorf("screenshot is %v; want 1280x900", b)
 	}
@@ -113,5 +145,49 @@ func TestHTMLInHeadlessChromium(t *testing.T) {
 	if keep := os.Getenv("HOOKPROOF_KEEP_SCREENSHOT"); keep != "" {
 		b, _ := os.ReadFile(shot)
 		_ = os.WriteFile(keep, b, 0o644)
+	}
+}
+
+// TestScreenshotsOfPassFailAndLoad renders a passing, a failing and a load
+// report in headless Chromium, checks each banner's colour, and with
+// HOOKPROOF_SCREENSHOT_DIR set keeps the PNGs for a person to look at.
+func TestScreenshotsOfPassFailAndLoad(t *testing.T) {
+	bin := needChromium(t)
+	pass := shouldOnlyReport(false)
+	load := scrubbedFixture()
+	load.Kind = KindLoad
+	for i := range load.Requirements {
+		q := &load.Requirements[i]
+		q.Evidence = nil
+		if q.ID == "LOAD-01" {
+			q.Status, q.Reason = StatusPassed, "100.000 % acked 2xx, p99 22 ms at 50/s"
+		} else {
+			q.Status, q.Reason = StatusSkipped, "not judged by hookproof load"
+		}
+	}
+	load.Deliveries = nil
+	load.Decide(false)
+	for _, tc := range []struct {
+		name    string
+		r       *Report
+		r0, g0  uint32 // banner colour bounds: red above r0, green above g0
+		verdict string
+	}{{"pass", pass, 0, 100, "pass"}, {"fail", scrubbedFixture(), 140, 0, "fail"}, {"load", load, 0, 100, "pass"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := WriteAll(dir, tc.r); err != nil {
+				t.Fatal(err)
+			}
+			shot := filepath.Join(dir, tc.name+".png")
+			img := screenshot(t, bin, "1280,1800", shot, "file://"+filepath.Join(dir, FileHTML))
+			cr, cg, _, _ := img.At(1100, 40).RGBA()
+			if cr>>8 < tc.r0 || cg>>8 < tc.g0 {
+				t.Errorf("banner pixel rgb(%d,%d,…); want the %s colour", cr>>8, cg>>8, tc.verdict)
+			}
+			if keep := os.Getenv("HOOKPROOF_SCREENSHOT_DIR"); keep != "" {
+				b, _ := os.ReadFile(shot)
+				_ = os.WriteFile(filepath.Join(keep, tc.name+".png"), b, 0o644)
+			}
+		})
 	}
 }

@@ -66,12 +66,27 @@ func niceCeil(v float64) float64 {
 	return 10 * p
 }
 
+// roundLabel rounds a bucket bound for its axis label (the tooltip keeps
+// the exact bound): 11.534336 ms reads as 11.5.
+func roundLabel(v float64) float64 {
+	switch {
+	case v >= 100:
+		return math.Round(v)
+	case v >= 10:
+		return math.Round(v*10) / 10
+	}
+	return math.Round(v*100) / 100
+}
+
 func num(v float64) string {
 	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
-	if math.Abs(v) >= 10 {
+	if math.Abs(v) >= 100 {
 		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	if math.Abs(v) >= 10 {
+		return strconv.FormatFloat(v, 'f', 1, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 3, 64)
 }
@@ -119,7 +134,7 @@ func histogramChart(title string, buckets []Bucket, budgetMS float64) chart {
 		}
 		bar := chartBar{
 			X: x + gap/2, Y: c.Y1 - h, W: slot - gap, H: h, Class: class,
-			Label: "≤" + num(b.UpperMS),
+			Label: "≤" + num(roundLabel(b.UpperMS)),
 			Tip:   fmt.Sprintf("%d deliveries in (%s ms, %s ms]", b.Count, num(lower), num(b.UpperMS)),
 			LX:    x + slot/2, LY: c.Y1 + 14,
 			VX: x + slot/2, VY: c.Y1 - h - 4,
@@ -133,8 +148,32 @@ func histogramChart(title string, buckets []Bucket, budgetMS float64) chart {
 			c.Marker = &chartMarker{X: mx, Y0: c.Y0, Y1: c.Y1, LX: mx - 4, LY: c.Y0 + 10, Label: "budget " + num(budgetMS) + " ms"}
 		}
 	}
+	thinLabels(&c, slot)
 	c.Caption = fmt.Sprintf("Latency buckets in ms (upper bound); %d samples.", total)
 	return c
+}
+
+// thinLabels keeps the x-labels (and the count above each bar) readable
+// when bars are narrow: a label needs about 44 px, so only every k-th
+// bar keeps its label, always the first and the last.
+func thinLabels(c *chart, slot float64) {
+	const labelPX = 44
+	k := int(math.Ceil(labelPX / slot))
+	if k <= 1 {
+		return
+	}
+	for i := range c.Bars {
+		if i%k != 0 && i != len(c.Bars)-1 {
+			c.Bars[i].Label = ""
+		}
+		if slot < 24 {
+			c.Bars[i].Value = "" // the tooltip still has it
+		}
+	}
+	if n := len(c.Bars); n >= 2 && (n-1)%k != 0 && (n-1)%k < k/2+1 {
+		// the last label would touch the one before it
+		c.Bars[n-1-(n-1)%k].Label = ""
+	}
 }
 
 // statusClass colours a status-code key: 2xx good, RiskOS-retryable
@@ -197,6 +236,12 @@ func seriesChart(title, unit string, pts []SeriesPoint, series ...seriesSpec) ch
 	c := chart{Title: title, W: 560, H: 240, X0: 56, Y0: 24, X1: 548, Y1: 200}
 	if len(pts) < 2 {
 		c.Empty = "Too few points to chart."
+		return c
+	}
+	if len(pts) < 5 {
+		// One point per interval of the load engine: a run of a few
+		// seconds has a few points, which a line would overstate.
+		c.Empty = fmt.Sprintf("The run lasted about %s s: only %d one-second intervals, too few for a chart over time. The latency distribution below covers every request.", num(pts[len(pts)-1].T+1), len(pts))
 		return c
 	}
 	tMax := pts[len(pts)-1].T

@@ -54,6 +54,15 @@ func WriteConsole(w io.Writer, r *Report, color bool) error {
 		}
 		fmt.Fprintf(bw, "%-9s %-6s %s %s\n", oneLine(q.ID, 9), oneLine(q.Level, 6), status, oneLine(q.Reason, consoleReasonWidth))
 	}
+	for _, q := range r.Requirements {
+		if q.Status != StatusFailed || q.Reproduce == nil {
+			continue
+		}
+		fmt.Fprintf(bw, "\nreproduce %s: %s\n", q.ID, oneLine(q.Reproduce.Command, 400))
+		for _, rq := range q.Reproduce.Requests {
+			fmt.Fprintf(bw, "  request %s: %s\n", rq.File, oneLine(rq.Send, 400))
+		}
+	}
 	c := Count(r.Requirements)
 	fmt.Fprintf(bw, "\n%d passed, %d failed (%d MUST, %d SHOULD), %d skipped", c.Passed, c.Failed, c.MustFailed, c.ShouldFailed, c.Skipped)
 	if d := r.Deliveries; d != nil && d.Total > 0 {
@@ -67,6 +76,9 @@ func WriteConsole(w io.Writer, r *Report, color bool) error {
 		fmt.Fprintf(bw, "note: %s\n", oneLine(n, 200))
 	}
 	head := strings.ToUpper(verdictWord(r.Verdict)) + ": " + r.Headline()
+	if r.Partial() && r.Kind != KindLoad {
+		head = "PARTIAL CERTIFICATION (" + r.Filter + "): " + head + " (only the selected checks ran)"
+	}
 	if r.Verdict == VerdictPass {
 		head = paint(ansiBold+ansiGreen, head)
 	} else {

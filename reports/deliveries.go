@@ -3,6 +3,7 @@ package reports
 import (
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hookproof/hookproof/harness"
@@ -71,10 +72,7 @@ func NewDeliveryStats(attempts []harness.Attempt, ackBudget time.Duration) *Deli
 		}
 		l := ms(a.Latency)
 		all = append(all, l)
-		t := a.EventType
-		if t == "" {
-			t = "unknown"
-		}
+		t := typeKey(a)
 		perType[t] = append(perType[t], l)
 		if ackBudget > 0 && a.Latency > ackBudget {
 			s.OverBudget++
@@ -151,4 +149,20 @@ func histogram(samples []float64, budget float64) []Bucket {
 		out[min(i, len(out)-1)].Count++
 	}
 	return out
+}
+
+// typeKey groups an attempt for the per-event-type table. Attempts without
+// an event type are the load checks' generated events and the deliberately
+// broken requests (forged credentials, hostile bodies): they are named by
+// the check that sent them, not lumped together as "unknown".
+func typeKey(a harness.Attempt) string {
+	switch {
+	case a.EventType != "":
+		return a.EventType
+	case strings.HasPrefix(a.Label, "load:"):
+		return "load events (" + strings.TrimPrefix(a.Label, "load:") + ")"
+	case a.Label != "":
+		return "untyped requests (" + a.Label + ")"
+	}
+	return "untyped requests"
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
+	"testing"
 )
 
 // MaxReportSize bounds what Read accepts, so a wrong --from path (a
@@ -23,7 +25,8 @@ func WriteJSON(w io.Writer, r *Report) error {
 	if c.Requirements == nil {
 		c.Requirements = []RequirementResult{}
 	}
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	// Reasons and evidence hold <, > and & often; escaping them would make
 	// the file harder to read and gains nothing outside HTML.
@@ -31,8 +34,24 @@ func WriteJSON(w io.Writer, r *Report) error {
 	if err := enc.Encode(&c); err != nil {
 		return fmt.Errorf("reports: encode report.json: %w", err)
 	}
+	// Under test, every report any test writes (here, in cmd/hookproof's
+	// in-process runs, anywhere) must follow the shipped schema: that is
+	// how the schema and the structs are kept from drifting apart. A
+	// production run never refuses to write its report over it.
+	if schemaCheck.Load() {
+		if err := ValidateSchema(buf.Bytes()); err != nil {
+			return fmt.Errorf("reports: %w", err)
+		}
+	}
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("reports: write report.json: %w", err)
+	}
 	return nil
 }
+
+// schemaCheck is on in test binaries; only a fuzz test feeding arbitrary
+// decoded input turns it off.
+var schemaCheck = func() *atomic.Bool { var b atomic.Bool; b.Store(testing.Testing()); return &b }()
 
 // Read loads a report.json written by WriteJSON (or by another hookproof
 // version: unknown fields are ignored) and checks the fields renderers

@@ -16,14 +16,15 @@ import (
 
 // JUnitSuites is the document root.
 type JUnitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []JUnitSuite `xml:"testsuite"`
+	XMLName  xml.Name `xml:"testsuites"`
+	Name     string   `xml:"name,attr"`
+	Tests    int      `xml:"tests,attr"`
+	Failures int      `xml:"failures,attr"`
+	Errors   int      `xml:"errors,attr"`
+	// No skipped attribute: the Jenkins xunit schema does not allow one
+	// on <testsuites> (suites carry theirs).
+	Time   string       `xml:"time,attr"`
+	Suites []JUnitSuite `xml:"testsuite"`
 }
 
 // JUnitSuite is one requirement area.
@@ -51,6 +52,7 @@ type JUnitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *JUnitFailure `xml:"failure"`
+	Error     *JUnitFailure `xml:"error"`
 	Skipped   *JUnitSkipped `xml:"skipped"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
@@ -63,16 +65,30 @@ type JUnitFailure struct {
 	Body    string `xml:",chardata"`
 }
 
-// JUnitSkipped is a skipped requirement.
+// JUnitSkipped is a skipped requirement, or a SHOULD warning (Type
+// "warning") when the run is not strict.
 type JUnitSkipped struct {
 	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr,omitempty"`
+	Body    string `xml:",chardata"`
 }
 
 // WriteJUnit writes r as junit.xml: one test suite per area, one test case
-// per requirement named "ID: title". A failed requirement is a <failure>
-// whose type is its level and whose body lists the evidence; a failed
-// SHOULD is a failure too (CI should show it), while the suites' verdict
-// property and the exit code carry whether the run failed.
+// per requirement named "ID: title". A failed MUST (or, under --strict, a
+// failed SHOULD) is a <failure> whose type is its level and whose body
+// lists the evidence and the reproduction.
+//
+// A failed SHOULD without --strict does not fail the run, so it must not
+// turn the CI test view red on a green job; it is a <skipped type="warning">
+// whose message starts with "WARNING". Of the ways to keep it visible, that
+// one shows best: GitLab, Jenkins and the GitHub test-report actions list
+// skipped cases with their message in the summary (Jenkins keeps the build
+// SUCCESS, not UNSTABLE), whereas a passed case's <system-out> is only seen
+// by someone who opens that case.
+//
+// A run that did not finish (interrupted, or an error verdict: the target
+// became unreachable) adds a "hookproof.run" suite whose one case is an
+// <error>, so that CI shows the run as broken rather than green.
 func WriteJUnit(w io.Writer, r *Report) error {
 	if r == nil {
 		return errors.New("reports: nil report")
@@ -85,6 +101,12 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		{Name: "verdict", Value: r.Verdict},
 		{Name: "interrupted", Value: strconv.FormatBool(r.Interrupted)},
 	}
+	if r.Seed != 0 {
+		props = append(props, JUnitProperty{Name: "seed", Value: strconv.FormatInt(r.Seed, 10)})
+	}
+	if r.Partial() {
+		props = append(props, JUnitProperty{Name: "partial", Value: r.Filter})
+	}
 	if r.Insecure {
 		props = append(props, JUnitProperty{Name: "certifiable", Value: "false: TLS verification was turned off"})
 	}
@@ -95,10 +117,22 @@ func WriteJUnit(w io.Writer, r *Report) error {
 	if !r.StartedAt.IsZero() {
 		stamp = r.StartedAt.UTC().Format("2006-01-02T15:04:05")
 	}
+	if msg := runError(r); msg != "" {
+		doc.Suites = append(doc.Suites, JUnitSuite{
+			Name: "hookproof.run", Tests: 1, Errors: 1, Time: seconds(r.Duration().Seconds()), Timestamp: stamp, Properties: props,
+			Cases: []JUnitCase{{Name: "the run completed", Classname: "hookproof.run", Time: seconds(r.Duration().Seconds()),
+				Error: &JUnitFailure{Message: msg, Type: "run"}}},
+		})
+		doc.Tests++
+		doc.Errors++
+	}
 	for _, g := range r.Areas() {
 		s := JUnitSuite{Name: "hookproof." + g.Area, Timestamp: stamp, Properties: props}
 		var total float64
 		for _, q := range g.Requirements {
+			if r.Kind == KindLoad && q.Status == StatusSkipped {
+				continue // a load report judges only the load requirements
+			}
 			c := JUnitCase{
 				Name:      q.ID + ": " + q.Title,
 				Classname: "hookproof." + g.Area,
@@ -106,11 +140,16 @@ func WriteJUnit(w io.Writer, r *Report) error {
 			}
 			total += q.DurationMS / 1000
 			s.Tests++
-			switch q.Status {
-			case StatusFailed:
+			switch {
+			case q.Status == StatusFailed && Warning(q, r.Strict):
+				s.Skipped++
+				c.Skipped = &JUnitSkipped{Type: "warning",
+					Message: "WARNING: SHOULD requirement failed (a warning: it fails the run only with --strict): " + q.Reason,
+					Body:    failureText(q)}
+			case q.Status == StatusFailed:
 				s.Failures++
-				c.Failure = &JUnitFailure{Message: q.Level + ": " + q.Reason, Type: q.Level, Body: evidenceText(q)}
-			case StatusSkipped:
+				c.Failure = &JUnitFailure{Message: q.Level + ": " + q.Reason, Type: q.Level, Body: failureText(q)}
+			case q.Status == StatusSkipped:
 				s.Skipped++
 				c.Skipped = &JUnitSkipped{Message: q.Reason}
 			default:
@@ -118,10 +157,12 @@ func WriteJUnit(w io.Writer, r *Report) error {
 			}
 			s.Cases = append(s.Cases, c)
 		}
+		if s.Tests == 0 {
+			continue
+		}
 		s.Time = seconds(total)
 		doc.Tests += s.Tests
 		doc.Failures += s.Failures
-		doc.Skipped += s.Skipped
 		doc.Suites = append(doc.Suites, s)
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
@@ -136,6 +177,34 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		return fmt.Errorf("reports: write junit.xml: %w", err)
 	}
 	return nil
+}
+
+// Warning reports whether q is a failed SHOULD that does not fail the run.
+func Warning(q RequirementResult, strict bool) bool {
+	return q.Status == StatusFailed && q.Level != "MUST" && !strict
+}
+
+// runError says why the run itself is broken, "" when it finished.
+func runError(r *Report) string {
+	switch {
+	case r.Verdict == VerdictError:
+		return "the run could not be completed (target unreachable): " + r.Headline()
+	case r.Interrupted:
+		return "the run was interrupted before it finished: requirements not reached are skipped and nothing is certified"
+	}
+	return ""
+}
+
+// failureText is a failure's evidence followed by how to reproduce it.
+func failureText(q RequirementResult) string {
+	t := evidenceText(q)
+	if rp := q.Reproduce; rp != nil {
+		t += "\nreproduce: " + rp.Command + "\n"
+		for _, rq := range rp.Requests {
+			t += "  request saved as " + rq.File + "\n  " + rq.Send + "\n  " + rq.Curl + "\n"
+		}
+	}
+	return t
 }
 
 func seconds(s float64) string { return strconv.FormatFloat(s, 'f', 3, 64) }

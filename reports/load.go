@@ -1,5 +1,10 @@
 package reports
 
+import (
+	"fmt"
+	"strings"
+)
+
 // LoadSection is report.json's "load" part: what a load run (hookproof load,
 // or the LOAD specs) measured.
 type LoadSection struct {
@@ -85,6 +90,19 @@ type LostEvent struct {
 	// Status is the non-retryable answer, 0 with Error when none came.
 	Status int    `json:"status,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// BodyExcerpt is the start of the request body; AnswerExcerpt the start
+	// of the receiver's answer, when the engine kept it.
+	BodyExcerpt   string `json:"body_excerpt,omitempty"`
+	AnswerExcerpt string `json:"answer_excerpt,omitempty"`
+}
+
+// Excerpt returns the first n bytes of b as valid UTF-8, saying how long b
+// was when it is cut.
+func Excerpt(b []byte, n int) string {
+	if len(b) <= n {
+		return strings.ToValidUTF8(string(b), "\uFFFD")
+	}
+	return strings.ToValidUTF8(string(b[:n]), "\uFFFD") + fmt.Sprintf("… (%d bytes)", len(b))
 }
 
 // SeriesPoint is one interval of a load run, T seconds after its start.

@@ -23,8 +23,11 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
 	c := Count(r.Requirements)
 
-	p("## hookproof certification: %s\n\n", strings.ToUpper(verdictWord(r.Verdict)))
+	p("## %s: %s\n\n", mdEscape(ReportTitle(r)), strings.ToUpper(verdictWord(r.Verdict)))
 	p("**Verdict: %s.** %s.\n\n", strings.ToUpper(verdictWord(r.Verdict)), mdEscape(capitalise(r.Headline())))
+	if r.Partial() && r.Kind != KindLoad {
+		p("> **Partial certification:** this run was narrowed (%s); its verdict covers only the checks it selected.\n\n", mdEscape(r.Filter))
+	}
 	p("| Target | Profile | Started | Duration | hookproof |\n|---|---|---|---|---|\n")
 	p("| %s | %s | %s | %s | %s |\n\n", mdCode(r.Target), mdEscape(r.Profile), mdEscape(timeString(r.StartedAt)), formatDuration(r.Duration()), mdEscape(r.Tool.Version))
 	p("%d requirements: **%d passed**, **%d failed** (%d MUST, %d SHOULD), %d skipped.\n\n", c.Total, c.Passed, c.Failed, c.MustFailed, c.ShouldFailed, c.Skipped)
@@ -41,13 +44,47 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		}
 		p("\n")
 	}
-	p("### Requirements\n\n| ID | Level | Status | Reason |\n|---|---|---|---|\n")
+	var failed []RequirementResult
 	for _, q := range r.Requirements {
-		status := q.Status
 		if q.Status == StatusFailed {
+			failed = append(failed, q)
+		}
+	}
+	if len(failed) > 0 {
+		p("### Failures\n\n")
+		for _, q := range failed {
+			word := "FAILED"
+			if Warning(q, r.Strict) {
+				word = "warning"
+			}
+			p("- **%s** (%s, %s): %s\n", mdEscape(q.ID), mdEscape(q.Level), word, mdEscape(q.Reason))
+			if rp := q.Reproduce; rp != nil {
+				p("  - reproduce: %s\n", mdCode(rp.Command))
+				for _, rq := range rp.Requests {
+					p("  - request %s: %s\n", mdCode(rq.File), mdCode(rq.Send))
+				}
+			}
+		}
+		p("\n")
+	}
+	p("### Requirements\n\n| ID | Level | Status | Reason |\n|---|---|---|---|\n")
+	notJudged := 0
+	for _, q := range r.Requirements {
+		if r.Kind == KindLoad && q.Status == StatusSkipped {
+			notJudged++
+			continue
+		}
+		status := q.Status
+		switch {
+		case Warning(q, r.Strict):
+			status = "**warning**"
+		case q.Status == StatusFailed:
 			status = "**FAILED**"
 		}
 		p("| %s | %s | %s | %s |\n", mdEscape(q.ID), mdEscape(q.Level), status, mdEscape(q.Reason))
+	}
+	if notJudged > 0 {
+		p("\n%d other requirements are not judged by hookproof load (hookproof certify checks them).\n", notJudged)
 	}
 	if d := r.Deliveries; d != nil && d.Total > 0 {
 		p("\n### Deliveries\n\n")
@@ -91,6 +128,33 @@ func verdictWord(v string) string {
 func mdEscape(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	var b strings.Builder
+	for i, word := range strings.Split(s, " ") {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if isBareURL(word) {
+			b.WriteString(urlEscape(word))
+			continue
+		}
+		mdEscapeWord(&b, word)
+	}
+	return b.String()
+}
+
+// isBareURL reports whether a word is a URL GitHub autolinks.
+func isBareURL(w string) bool {
+	return strings.HasPrefix(w, "https://") || strings.HasPrefix(w, "http://")
+}
+
+// urlEscape keeps a bare URL an autolink: a backslash escape inside it
+// would become part of the href (%5C_hookproof), so instead the few
+// characters that could break the table or start markup are
+// percent-encoded, which leaves the link pointing at the same place.
+func urlEscape(w string) string {
+	return strings.NewReplacer("|", "%7C", "<", "%3C", ">", "%3E", "`", "%60", "\\", "%5C", "[", "%5B", "]", "%5D", "&", "&amp;").Replace(w)
+}
+
+func mdEscapeWord(b *strings.Builder, s string) {
 	for _, r := range s {
 		switch r {
 		case '|', '\\', '`', '*', '_', '[', ']', '<', '>', '#', '~', '!':
@@ -102,7 +166,6 @@ func mdEscape(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	return b.String()
 }
 
 // mdCode shows s as inline code, which needs no escaping beyond backticks

@@ -61,6 +61,22 @@ func MergeNamed(names []string, reports ...*Report) (*Report, error) {
 		return nil, err
 	}
 	out := &Report{Tool: first.Tool, Profile: first.Profile, Target: first.Target, Config: first.Config}
+	// Shards of one run share its kind and seed; a filter of any shard
+	// makes the merge partial too.
+	out.Kind, out.Seed = first.Kind, first.Seed
+	var filters []string
+	for _, r := range reports {
+		if r.Kind != out.Kind {
+			out.Kind = ""
+		}
+		if r.Seed != out.Seed {
+			out.Seed = 0
+		}
+		if r.Filter != "" && !slices.Contains(filters, r.Filter) {
+			filters = append(filters, r.Filter)
+		}
+	}
+	out.Filter = strings.Join(filters, "; ")
 	byID := map[string]int{}
 	anyFail := false
 	for i, r := range reports {

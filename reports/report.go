@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"bytes"
+	"encoding/json"
 	"time"
 )
 
@@ -21,8 +23,20 @@ const (
 // which scripts and CI read. Field names and JSON tags are a contract; add
 // fields, never rename them.
 type Report struct {
-	Tool    Tool   `json:"tool"`
-	Profile string `json:"profile"`
+	// SchemaVersion is the version of report.schema.json this report
+	// follows; MarshalJSON always writes the current one.
+	SchemaVersion int    `json:"schema_version"`
+	Tool          Tool   `json:"tool"`
+	Profile       string `json:"profile"`
+	// Kind is KindCertification (or empty, in older reports) for certify,
+	// KindLoad for hookproof load: a load report judges only the load
+	// requirements and renderers title it so.
+	Kind string `json:"kind,omitempty"`
+	// Filter names what narrowed the run (--label-filter, --event-types):
+	// such a run is a partial certification, and renderers say so.
+	Filter string `json:"filter,omitempty"`
+	// Seed is the generator and spec-order seed the run used.
+	Seed int64 `json:"seed,omitempty"`
 	// Target is the receiver URL with any userinfo and credential-bearing
 	// query parameters redacted.
 	Target     string    `json:"target"`
@@ -80,7 +94,64 @@ type RequirementResult struct {
 	Reason     string     `json:"reason,omitempty"`
 	Evidence   []Evidence `json:"evidence,omitempty"`
 	DurationMS float64    `json:"duration_ms"`
+	// ChecksRun and ChecksTotal count the requirement's checks (specs)
+	// that ran and that exist, when it has several: a pass with 4 of 13
+	// checks run is a weaker claim than a pass with all of them.
+	ChecksRun   int `json:"checks_run,omitempty"`
+	ChecksTotal int `json:"checks_total,omitempty"`
+	// Reproduce says how to replay a failure; nil for passes and skips.
+	Reproduce *Reproduction `json:"reproduce,omitempty"`
 }
+
+// Reproduction replays a failed requirement: the certify line narrowed to
+// it, and for single-delivery failures each request saved as a file with
+// the send and curl lines that replay it.
+type Reproduction struct {
+	Seed     int64          `json:"seed"`
+	Command  string         `json:"command"`
+	Requests []ReproRequest `json:"requests,omitempty"`
+}
+
+// ReproRequest is one request saved under the report directory.
+type ReproRequest struct {
+	// File is relative to the report directory, e.g. evidence/IDEM-03-1.http;
+	// BodyFile holds the body alone, for --body-file and curl.
+	File     string `json:"file"`
+	BodyFile string `json:"body_file"`
+	Send     string `json:"send"`
+	Curl     string `json:"curl"`
+}
+
+// Report kinds.
+const (
+	KindCertification = "certification"
+	KindLoad          = "load"
+)
+
+// SchemaVersion is the version of report.schema.json this package writes.
+// Bump it when a field changes meaning or a required field is added.
+const SchemaVersion = 1
+
+// MarshalJSON writes r with the current schema_version, whatever the field
+// holds: a report read from an older file and written again follows the
+// schema of the writer.
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	c := plain(r)
+	c.SchemaVersion = SchemaVersion
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	// The writer decides about HTML escaping (WriteJSON turns it off);
+	// escaping here would decide for it.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(c); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// Partial reports whether the run was narrowed, so that it cannot certify.
+func (r *Report) Partial() bool { return r.Filter != "" }
 
 // Evidence is one concrete observation behind a result: what was sent and
 // what came back.
@@ -98,6 +169,12 @@ type Evidence struct {
 	// when no probe was read (0 is a real observation).
 	ProbeCount *int   `json:"probe_count,omitempty"`
 	EventID    string `json:"event_id,omitempty"`
+	// AnswerExcerpt is the start of the receiver's answer body, scrubbed,
+	// when it helps explain a rejection (a lost event's 400, say).
+	AnswerExcerpt string `json:"answer_excerpt,omitempty"`
+	// Detail is the check's raw observation (e.g. a matcher's message),
+	// kept for debugging; Summary is what readers see.
+	Detail string `json:"detail,omitempty"`
 }
 
 // RequestEvidence is the request hookproof sent, with credentials redacted.
@@ -106,6 +183,12 @@ type RequestEvidence struct {
 	URL         string            `json:"url"`
 	Headers     map[string]string `json:"headers,omitempty"`
 	BodyExcerpt string            `json:"body_excerpt,omitempty"`
+	// Body is the whole body when it is small enough to replay from the
+	// report (a few KiB); BodyExcerpt is what readers see.
+	Body string `json:"body,omitempty"`
+	// Concurrent is how many copies were released at one instant (a
+	// burst), 0 for a single request.
+	Concurrent int `json:"concurrent,omitempty"`
 }
 
 // Counts tallies requirement results by status and level.

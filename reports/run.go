@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"strings"
 	"time"
 
 	"github.com/hookproof/hookproof/harness"
@@ -21,9 +22,23 @@ func NewRunReport(cfg harness.Config, started, finished time.Time, interrupted b
 		Interrupted: interrupted,
 		Insecure:    cfg.TLS.InsecureSkipVerify,
 		Config:      cfg,
+		Seed:        cfg.Seed,
+		Filter:      runFilter(cfg),
 	}
 	if cfg.TLS.InsecureSkipVerify {
 		rep.Notes = append(rep.Notes, "TLS verification was OFF (--insecure-skip-verify): this run cannot certify the endpoint's transport")
 	}
 	return rep
+}
+
+// runFilter names what narrowed the run, "" for a whole certification.
+func runFilter(cfg harness.Config) string {
+	var f []string
+	if cfg.LabelFilter != "" {
+		f = append(f, "--label-filter "+cfg.LabelFilter)
+	}
+	if len(cfg.EventTypes) > 0 {
+		f = append(f, "--event-types "+strings.Join(cfg.EventTypes, ","))
+	}
+	return strings.Join(f, "; ")
 }

@@ -90,7 +90,7 @@ func TestScrubIgnoresShortSecretsAndIsIdempotent(t *testing.T) {
 func TestScrubConfigKeepsOrderAndIsValidJSON(t *testing.T) {
 	cfg := harness.DefaultConfig()
 	cfg.Headers = []harness.Header{{Name: "X-Trace-Context", Value: "k-SENTINEL-123 <&>"}} // not a credential by name: only Scrub can remove it
-	r := &Report{Config: cfg}
+	r := &Report{Config: cfg, Tool: Tool{Name: "hookproof"}, Verdict: VerdictFail}
 	Scrub(r, []string{"k-SENTINEL-123"})
 	var b bytes.Buffer
 	if err := WriteJSON(&b, r); err != nil {

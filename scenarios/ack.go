@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -28,7 +29,9 @@ func describeAck(env *Env) {
 				}
 			}
 			note("%d events of %d types sent: %s", len(all), len(env.eventTypes()), outcomeTally(all))
-			Expect(failures).To(BeEmpty(), "valid, authenticated events that RiskOS would never see acknowledged")
+			Expect(failures).To(BeEmpty(), func() string {
+				return fmt.Sprintf("%d of %d valid, authenticated events were never acknowledged, so RiskOS would lose them: %s", len(failures), len(all), listed(failures, 3))
+			})
 		}, SpecTimeout(env.Config.Timeouts.Spec))
 
 		// ACK-03: the ack status SHOULD be exactly 200.
@@ -41,12 +44,34 @@ func describeAck(env *Env) {
 					other = append(other, fmt.Sprintf("%s %s → %d", a.EventType, a.EventID, a.Status))
 				}
 			}
-			Expect(other).To(BeEmpty(), "2xx acks other than 200 (some RiskOS products accept nothing else)")
+			Expect(other).To(BeEmpty(), func() string {
+				return fmt.Sprintf("acknowledged %d of %d valid events with a 2xx other than 200 (%s); some RiskOS products accept only 200", len(other), len(base), listed(other, 3))
+			})
 		}, SpecTimeout(env.Config.Timeouts.Spec))
 	})
 }
 
 // answer describes an attempt's outcome in a few words.
+// listed joins the first n items, saying how many more there are.
+func listed(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, "; ")
+	}
+	return fmt.Sprintf("%s (and %d more)", strings.Join(items[:n], "; "), len(items)-n)
+}
+
+// either lists statuses as "401 or 403".
+func either(codes []int) string {
+	s := make([]string, len(codes))
+	for i, c := range codes {
+		s[i] = fmt.Sprint(c)
+	}
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
 func answer(a harness.Attempt) string {
 	if a.Status != 0 {
 		return fmt.Sprint(a.Status)

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -66,8 +67,13 @@ func evidenceOf(d riskos.Delivery, a harness.Attempt, expected, summary string) 
 		Request: &reports.RequestEvidence{
 			Method:      method,
 			URL:         harness.RedactURL(stripQuery(orDefault(d.URL, ""))),
+			Headers:     requestHeaders(d),
 			BodyExcerpt: excerpt(d.Body, 240),
 		},
+		AnswerExcerpt: excerpt([]byte(a.Answer), 200),
+	}
+	if len(d.Body) <= maxReplayBody && utf8.Valid(d.Body) {
+		ev.Request.Body = string(d.Body)
 	}
 	if a.Status != 0 || a.ErrorClass == harness.ErrNone {
 		ev.LatencyMS = float64(a.Latency.Microseconds()) / 1000
@@ -79,6 +85,43 @@ func evidenceOf(d riskos.Delivery, a harness.Attempt, expected, summary string) 
 		}
 	}
 	return ev
+}
+
+// maxReplayBody is the largest body kept whole in the evidence, so that a
+// failure can be replayed from the report; larger ones keep an excerpt.
+const maxReplayBody = 16 << 10
+
+// Header placeholders: the evidence says which credentials went with a
+// request without ever holding them.
+const (
+	authConfigured = "[the configured credentials]"
+	authForged     = "[the forged credentials this check describes]"
+)
+
+// requestHeaders are the headers the delivery set, as evidence: the
+// credentials as a placeholder, static config headers left out (they may
+// be secret, and replaying with the same config adds them anyway).
+func requestHeaders(d riskos.Delivery) map[string]string {
+	h := map[string]string{}
+	switch d.ContentType {
+	case "":
+		h["Content-Type"] = "application/json"
+	case riskos.NoContentType:
+	default:
+		h["Content-Type"] = d.ContentType
+	}
+	for k, v := range d.Header {
+		if len(v) > 0 && !strings.EqualFold(k, "Authorization") {
+			h[k] = v[0]
+		}
+	}
+	switch {
+	case d.Authorize != nil:
+		h["Authorization"] = authForged
+	case !d.NoAuth:
+		h["Authorization"] = authConfigured
+	}
+	return h
 }
 
 // stripQuery drops a query string, which may carry a credential on purpose
@@ -97,12 +140,7 @@ func orDefault(s, def string) string {
 	return s
 }
 
-func excerpt(b []byte, n int) string {
-	if len(b) <= n {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
-	}
-	return strings.ToValidUTF8(string(b[:n]), "\uFFFD") + fmt.Sprintf("… (%d bytes)", len(b))
-}
+func excerpt(b []byte, n int) string { return reports.Excerpt(b, n) }
 
 // Be2xx matches a 2xx status.
 func Be2xx() types.GomegaMatcher {

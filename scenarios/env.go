@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookproof/hookproof/fakes/oauth"
@@ -54,6 +55,11 @@ type Env struct {
 	loadLost  []load.LostEvent
 	loadLostN uint64
 	loadSent  uint64
+	// overloadRan says RETRY-02's overload burst ran, so RETRY-03 can say
+	// why it saw no 429 or 503.
+	overloadRan atomic.Bool
+	// keys caches the OAuth2 issuer's public keys (AUTH-05).
+	keys keyCache
 
 	// backlog is the processing a receiver may still owe (settle).
 	backlog backlog

@@ -26,7 +26,9 @@ func describeIdempotency(env *Env) {
 				recordOutcome(d, o, "2xx", fmt.Sprintf("copy %d of %d of event %s", i+1, len(outs), d.EventID))
 			}
 			note("%d sequential copies of %s: %s", len(outs), d.EventID, outcomeTally(outs))
-			Expect(notAcked(outs)).To(BeEmpty(), "every copy of %s must finally be acknowledged 2xx; RiskOS gave up on these", d.EventID)
+			Expect(notAcked(outs)).To(BeEmpty(), func() string {
+				return fmt.Sprintf("%d of %d sequential copies of event %s were never acknowledged, so RiskOS gave up on them: %s", len(notAcked(outs)), len(outs), d.EventID, listed(notAcked(outs), 3))
+			})
 		}, SpecTimeout(env.Config.Timeouts.Spec))
 
 		// IDEM-02: a sequential duplicate MUST be processed once.
@@ -44,8 +46,18 @@ func describeIdempotency(env *Env) {
 			d := env.delivery("", "IDEM-03")
 			outs := env.Sender.BurstWithRetry(ctx, d, env.Sizes.Burst)
 			env.backlog.add(1)
+			if len(outs) > 0 {
+				// The request itself, so the burst can be replayed by hand
+				// (hookproof send --concurrent N).
+				ev := evidenceOf(d, outs[0].Final, "2xx for every copy (at once or on a retry), and the event processed once",
+					fmt.Sprintf("the request, released as %d identical copies at one instant", len(outs)))
+				ev.Request.Concurrent = len(outs)
+				record(ev)
+			}
 			note("%d copies of %s released at one instant: %s", len(outs), d.EventID, outcomeTally(outs))
-			Expect(notAcked(outs)).To(BeEmpty(), "every concurrent copy must finally be acknowledged, at once or on a retry; RiskOS gave up on these")
+			Expect(notAcked(outs)).To(BeEmpty(), func() string {
+				return fmt.Sprintf("%d of %d copies of event %s released at one instant were never acknowledged, at once or on a retry, so RiskOS gave up on them: %s", len(notAcked(outs)), len(outs), d.EventID, listed(notAcked(outs), 3))
+			})
 			expectProcessedOnce(ctx, env, d.EventID)
 		}, SpecTimeout(env.Config.Timeouts.Spec))
 
@@ -169,11 +181,19 @@ func (e *Env) sendCopies(ctx context.Context, d riskos.Delivery, k int) []riskos
 func expectProcessedOnce(ctx context.Context, env *Env, id string) {
 	GinkgoHelper()
 	settle(ctx, env)
-	count := probeCount(ctx, env, id)
+	last := 0
+	read := probeCount(ctx, env, id)
+	count := func() (int, error) {
+		n, err := read()
+		last = n
+		return n, err
+	}
 	Eventually(ctx, count).WithTimeout(env.Config.Timeouts.Settle).WithPolling(50*time.Millisecond).
-		Should(BeNumerically(">=", 1), "event %s was acknowledged but never processed (%s)", id, env.Probe.Describe())
+		Should(BeNumerically(">=", 1), "the receiver acknowledged event %s but did not process it within --settle %s (counted through %s)", id, env.Config.Timeouts.Settle, env.Probe.Describe())
 	Consistently(ctx, count).WithTimeout(env.Sizes.Consistent).WithPolling(50*time.Millisecond).
-		Should(Equal(1), "event %s must be processed exactly 1 time (%s)", id, env.Probe.Describe())
+		Should(Equal(1), func() string {
+			return fmt.Sprintf("the receiver processed event %s %d times; it must process it exactly once (counted through %s)", id, last, env.Probe.Describe())
+		})
 	n, _ := count()
 	record(reports.Evidence{Summary: fmt.Sprintf("effects probe count for %s", id), EventID: id, ProbeCount: &n, Expected: "1"})
 }
@@ -184,8 +204,9 @@ func expectNoneProcessed(ctx context.Context, env *Env, ids []string) {
 	GinkgoHelper()
 	settle(ctx, env)
 	note("%d rejected deliveries checked through %s", len(ids), env.Probe.Describe())
+	var seen []string
 	processed := func() ([]string, error) {
-		var seen []string
+		seen = nil
 		for _, id := range ids {
 			n, err := env.Probe.Count(ctx, id)
 			if err != nil {
@@ -200,7 +221,10 @@ func expectNoneProcessed(ctx context.Context, env *Env, ids []string) {
 	// The probe is named: a log pattern that matches receipt rather than
 	// processing counts refused requests too, and this is where it shows.
 	Consistently(ctx, processed).WithTimeout(env.Sizes.Consistent).WithPolling(50*time.Millisecond).
-		Should(BeEmpty(), "rejected deliveries were processed, as read through %s (if that is a log pattern, it must match the line written when an event is processed, not when a request arrives)", env.Probe.Describe())
+		Should(BeEmpty(), func() string {
+			return fmt.Sprintf("the receiver processed %d of the %d requests it rejected, as read through %s (if that is a log pattern, it must match the line written when an event is processed, not when a request arrives): %s",
+				len(seen), len(ids), env.Probe.Describe(), listed(seen, 3))
+		})
 }
 
 func probeCount(ctx context.Context, env *Env, id string) func() (int, error) {

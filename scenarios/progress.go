@@ -60,7 +60,8 @@ func (p *progress) spec(sr types.SpecReport) {
 	}
 	fmt.Fprintf(p.w, "%4d %s %-9s %s (%.2fs)\n", p.n, word, ids, text, sr.RunTime.Seconds())
 	if word != "PASS" && sr.Failure.Message != "" && !strings.HasPrefix(word, "\x1b[32m") {
-		msg := firstLines(strings.TrimSpace(sr.Failure.Message), 4)
+		reason, _ := plainFailure(sr.Failure.Message)
+		msg := firstLines(reason, 4)
 		fmt.Fprintf(p.w, "       %s\n", strings.ReplaceAll(msg, "\n", "\n       "))
 	}
 }

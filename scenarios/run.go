@@ -215,12 +215,25 @@ func colorMode(color bool) formatter.ColorMode {
 }
 
 // collect folds spec results into one result per requirement: failed wins
-// over passed, passed over skipped; evidence of every spec is kept.
+// over passed, passed over skipped; evidence of every spec is kept. A
+// requirement checked by several specs says how many of them ran.
 //
 // cut reports whether the interruption kept any spec from running or
 // finishing.
 func collect(r types.Report, profile string, interrupted bool) (_ []reports.RequirementResult, ran int, cut bool) {
 	byID := map[string]*reports.RequirementResult{}
+	cov := map[string]*coverage{}
+	for _, sr := range r.SpecReports {
+		if sr.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		for _, id := range reqOf(sr.Labels()) {
+			if cov[id] == nil {
+				cov[id] = &coverage{}
+			}
+			cov[id].total++
+		}
+	}
 	for _, sr := range r.SpecReports {
 		if sr.LeafNodeType != types.NodeTypeIt {
 			continue
@@ -241,6 +254,11 @@ func collect(r types.Report, profile string, interrupted bool) (_ []reports.Requ
 				evidence = append(evidence, ev)
 			}
 		}
+		if status == reports.StatusFailed {
+			if _, detail := plainFailure(sr.Failure.Message); detail != "" {
+				evidence = append(evidence, reports.Evidence{Summary: "what the check observed (" + sr.LeafNodeText + ")", Detail: detail})
+			}
+		}
 		for _, id := range reqOf(sr.Labels()) {
 			res := byID[id]
 			if res == nil {
@@ -249,12 +267,15 @@ func collect(r types.Report, profile string, interrupted bool) (_ []reports.Requ
 			}
 			res.DurationMS += float64(sr.RunTime.Microseconds()) / 1000
 			res.Evidence = append(res.Evidence, evidence...)
-			merge(res, status, sr.LeafNodeText, reason)
+			cov[id].add(status, reason)
+			merge(res, status, sr.LeafNodeText, reason, cov[id].total > 1)
 		}
 	}
 	var results []reports.RequirementResult
 	for _, req := range harness.Catalogue {
 		if res, ok := byID[req.ID]; ok {
+			cov[req.ID].apply(res)
+			keepReplayBodies(res)
 			results = append(results, *res)
 		}
 	}
@@ -282,7 +303,7 @@ func specStatus(sr types.SpecReport, interrupted bool) (status, reason string) {
 	case types.SpecStateInterrupted:
 		return reports.StatusSkipped, reasonInterrupted
 	default: // failed, panicked, timed out, aborted
-		msg := strings.TrimSpace(sr.Failure.Message)
+		msg, _ := plainFailure(sr.Failure.Message)
 		if sr.State == types.SpecStateTimedout {
 			msg = "timed out: " + msg
 		}
@@ -296,12 +317,16 @@ const (
 	reasonInterrupted = "interrupted"
 )
 
-// merge folds one spec's outcome into its requirement's result.
-func merge(res *reports.RequirementResult, status, spec, reason string) {
+// merge folds one spec's outcome into its requirement's result. A failure
+// is a sentence about the receiver; the spec is named only when the
+// requirement has several, to say which of them failed.
+func merge(res *reports.RequirementResult, status, spec, reason string, several bool) {
 	line := spec
 	switch {
 	case reason == reasonNotSelected || reason == reasonInterrupted:
 		// About the run, not the spec: say it once for the requirement.
+		line = reason
+	case status == reports.StatusFailed && !several:
 		line = reason
 	case reason != "":
 		line += ": " + reason

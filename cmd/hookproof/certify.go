@@ -67,6 +67,7 @@ and implies --strict, so a fault that breaks only SHOULD requirements still exit
 	cf.str(&c.Effects.Command, "effects-command", "effects probe: command printing the count for {event_id}, e.g. 'redis-cli SCARD processed:{event_id}' (run without a shell)")
 	cf.boolean(&c.Effects.CommandShell, "effects-command-shell", "run --effects-command through /bin/sh (pipes); the event_id is checked first either way")
 	cf.duration(&c.Effects.CommandTimeout, "effects-command-timeout", "bound on one --effects-command run (0: 10s)")
+	cf.str(&c.Auth.OAuth2.JWKSURL, "oauth2-jwks-url", "the OAuth2 issuer's JWKS URL, for AUTH-05's forgeries that need only its public keys (default: from the issuer's metadata)")
 	cf.str(&c.RestartCommand, "restart-command", "shell command that restarts the receiver (enables IDEM-05)")
 	cf.str(&c.ReceiverCommand, "receiver-command", "shell command that starts the receiver: hookproof runs it, restarts it for IDEM-05 and stops it; its output goes to receiver.log in --report-dir")
 	cf.list(&c.EventTypes, "event-types", ",", "comma-separated subscribed event types (default: all)")
@@ -237,11 +238,19 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 	rep := res.Report(cfg)
 	// Every token the run fetched is known to red: LearnTokens saw each.
 	reports.ScrubWith(rep, red)
+	repro := addReproductions(rep, cmd, cfg)
+	// The reproduction lines hold flag values (a --header, a --target with
+	// a key in its query): they are scrubbed like every other field.
+	reports.ScrubWith(rep, red)
+	scrubReproFiles(repro, red)
 	if err := reports.WriteConsole(stdout, rep, color); err != nil {
 		return err
 	}
 	if cfg.ReportDir != "" {
 		if err := reports.WriteAll(cfg.ReportDir, rep); err != nil {
+			return fmt.Errorf("--report-dir: %w", err)
+		}
+		if err := writeReproFiles(cfg.ReportDir, repro); err != nil {
 			return fmt.Errorf("--report-dir: %w", err)
 		}
 		fmt.Fprintf(stderr, "hookproof certify: reports written to %s\n", cfg.ReportDir)

@@ -275,6 +275,7 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 	}
 	interrupted := s.Interrupted || ctx.Err() != nil
 	rep, load01 := load.RunReport(cfg, s, capacity, started, interrupted)
+	rep.Kind = reports.KindLoad
 	reports.ScrubWith(rep, redactorOf(ctx)) // the run's Redactor also knows each OAuth2 token
 	writeLoadSummary(stdout, s, capacity, load01)
 	if lf.output != "" && lf.capacity {

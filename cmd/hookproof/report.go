@@ -69,6 +69,7 @@ the report says. Files of different runs are refused. With --from as well,
 the reports' other requirement results are merged in and their load sections
 replaced.
 Exit codes: 0 the merged verdict is pass; 1 it is fail; 2 bad input.`))
+	cmd.AddCommand(newReportDiffCmd())
 	return cmd
 }
 
@@ -129,21 +130,8 @@ func runReport(cmd *cobra.Command, o reportOptions) error {
 			errs = append(errs, fmt.Errorf("--rate: %g is not a rate ≥ 0", o.rate))
 		}
 	}
-	var reps []*reports.Report
-	for _, path := range o.from {
-		if err := checkInput("--from", path, reports.MaxReportSize); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		r, err := reports.Read(path)
-		if err != nil {
-			errs = append(errs, &fileError{path: path, err: err})
-			continue
-		}
-		r.Decide(r.Strict) // a stored verdict is never trusted over its requirements
-		reps = append(reps, r)
-	}
-	if err := errors.Join(errs...); err != nil {
+	reps, readErrs := readReports("--from", o.from)
+	if err := errors.Join(append(errs, readErrs...)...); err != nil {
 		return usageErr(err)
 	}
 	var rep *reports.Report
@@ -188,6 +176,27 @@ func runReport(cmd *cobra.Command, o reportOptions) error {
 		return failedErr(fmt.Errorf("verdict fail: %s", rep.Headline()))
 	}
 	return nil
+}
+
+// readReports reads every path, returning one error per unreadable file,
+// each naming it (and flag, for files that are not reports at all).
+func readReports(flag string, paths []string) ([]*reports.Report, []error) {
+	var reps []*reports.Report
+	var errs []error
+	for _, path := range paths {
+		if err := checkInput(flag, path, reports.MaxReportSize); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r, err := reports.Read(path)
+		if err != nil {
+			errs = append(errs, &fileError{path: path, err: err})
+			continue
+		}
+		r.Decide(r.Strict) // a stored verdict is never trusted over its requirements
+		reps = append(reps, r)
+	}
+	return reps, errs
 }
 
 // writeRendering writes to stdout, or atomically to path, so a failed

@@ -461,3 +461,55 @@ func TestReportMergeResultsIsExactWhereMaxIsNot(t *testing.T) {
 		t.Errorf("merged p90 %g ms; want ~20 (the union's), not the naive max %g", got, max(p90s[0], p90s[1]))
 	}
 }
+
+// TestReportDiff: a passing base against a failing new report exits 1 and
+// names the requirement; two passing reports exit 0; a load regression
+// beyond --max-regression exits 1, within it 0.
+func TestReportDiff(t *testing.T) {
+	pass := diffFixture(t, "", 100)
+	out, errOut, code := cli(t, "report", "diff", pass, diffFixture(t, "IDEM-03", 100))
+	if code != exitFailed || !strings.Contains(out, "IDEM-03") || !strings.Contains(errOut, "IDEM-03") {
+		t.Errorf("pass vs fail: exit %d; want 1 naming IDEM-03\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if out, errOut, code := cli(t, "report", "diff", pass, diffFixture(t, "", 100)); code != exitOK || !strings.Contains(out, "no regression") {
+		t.Errorf("pass vs pass: exit %d; want 0\n%s%s", code, out, errOut)
+	}
+	slower := diffFixture(t, "", 130)
+	if out, _, code := cli(t, "report", "diff", pass, slower); code != exitFailed || !strings.Contains(out, "load.p99") {
+		t.Errorf("p99 +30%% at the default 10%%: exit %d; want 1 naming load.p99\n%s", code, out)
+	}
+	if out, _, code := cli(t, "report", "diff", "--max-regression", "50%", pass, slower); code != exitOK {
+		t.Errorf("p99 +30%% within --max-regression 50%%: exit %d; want 0\n%s", code, out)
+	}
+	out, _, code = cli(t, "report", "diff", "--format", "md", pass, diffFixture(t, "IDEM-03", 100))
+	if code != exitFailed || !strings.Contains(out, "## hookproof report diff: 1 regression") || !strings.Contains(out, "| IDEM-03 | passed | failed |") {
+		t.Errorf("--format md: exit %d\n%s", code, out)
+	}
+	if _, errOut, code := cli(t, "report", "diff", "--max-regression", "ten", pass, filepath.Join(t.TempDir(), "none.json")); code != exitUsage ||
+		!strings.Contains(errOut, "--max-regression") || !strings.Contains(errOut, "none.json") {
+		t.Errorf("bad input: exit %d; want 2 naming both problems\n%s", code, errOut)
+	}
+}
+
+// diffFixture writes a passing report with a load section whose p99 is
+// p99 ms, with requirement failed failing.
+func diffFixture(t *testing.T, failed string, p99 float64) string {
+	t.Helper()
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	capacity := 200.0
+	r := &reports.Report{Tool: reports.Tool{Name: "hookproof", Version: "test"}, Profile: "quick", Target: "http://127.0.0.1:9/hook",
+		StartedAt: start, FinishedAt: start.Add(time.Minute),
+		Load: &reports.LoadSection{RequestedRate: 50, Throughput: 50, Requests: 1500, SuccessRatio: 1,
+			LatencyMS: reports.LatencyMS{P50: p99 / 2, P99: p99, Max: p99 * 2}, CapacityRPS: &capacity, DurationS: 30}}
+	for _, q := range reports.Complete(nil, "quick", "") {
+		q.Status, q.Reason = reports.StatusPassed, ""
+		if q.ID == failed {
+			q.Status, q.Reason = reports.StatusFailed, "the receiver processed event e-1 8 times; it must process it once"
+		}
+		r.Requirements = append(r.Requirements, q)
+	}
+	r.Decide(false)
+	path := filepath.Join(t.TempDir(), "report.json")
+	writeReport(t, path, r)
+	return path
+}

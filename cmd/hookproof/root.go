@@ -69,6 +69,7 @@ and says requirement by requirement what holds and what does not.`,
 		newReceiverCmd(),
 		newEventsCmd(),
 		newReportCmd(),
+		newExplainCmd(),
 		newInitCmd(),
 	)
 	markConfigurable(root)

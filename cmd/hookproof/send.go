@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,17 +22,25 @@ type sendOptions struct {
 	duplicates int
 	retry      bool
 	seed       int64
+	bodyFile   string
+	concurrent int
+	body       []byte // read from bodyFile
 }
 
 func newSendCmd() *cobra.Command {
 	var o sendOptions
 	cmd := &cobra.Command{
-		Use:   "send --target URL --event TYPE",
+		Use:   "send --target URL --event TYPE | --body-file FILE",
 		Short: "Deliver generated events the way RiskOS does, one line per attempt",
 		Long: `send delivers COUNT generated events of TYPE to the target, each DUPLICATES
 times, with the configured auth and static headers. With --retry each delivery
 follows the RiskOS retry policy (408, 409, 423, 429, 502, 503, 504 and network
-errors; waits 2, 4, 8, 16, 32, 60, 60, 60, 60, 60 s, compressed by --time-scale).`,
+errors; waits 2, 4, 8, 16, 32, 60, 60, 60, 60, 60 s, compressed by --time-scale).
+
+--body-file FILE sends that exact body instead of a generated event (a request
+saved under a report's evidence/ folder, say); --concurrent N releases N
+identical copies of each delivery at one instant, as IDEM-03 does, each on its
+own connection.`,
 		Args: cobra.NoArgs,
 	}
 	cf := targetFlags(cmd, harness.DefaultConfig())
@@ -40,14 +50,30 @@ errors; waits 2, 4, 8, 16, 32, 60, 60, 60, 60, 60 s, compressed by --time-scale)
 	fs.IntVar(&o.duplicates, "duplicates", 1, "how many times each event is delivered (same event_id, same body)")
 	fs.BoolVar(&o.retry, "retry", false, "follow the RiskOS retry policy on retryable answers")
 	fs.Int64Var(&o.seed, "seed", 0, "generator seed (default: time-based, so event_ids are fresh)")
+	fs.StringVar(&o.bodyFile, "body-file", "", "send this file's bytes as the body, instead of a generated --event")
+	fs.IntVar(&o.concurrent, "concurrent", 1, "release this many identical copies of each delivery at one instant (a barrier-released burst)")
 	cf.timeScale("multiply retry waits (0.01 turns the 362 s schedule into 3.6 s)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg := cf.config()
 		var errs []error
-		if o.event == "" {
-			errs = append(errs, errors.New("--event: required (see hookproof events list)"))
-		} else if err := checkEventType("--event", o.event); err != nil {
-			errs = append(errs, err)
+		switch {
+		case o.event != "" && o.bodyFile != "":
+			errs = append(errs, errors.New("--event and --body-file: give one or the other"))
+		case o.bodyFile != "":
+			b, err := readBodyFile(o.bodyFile)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			o.body = b
+		case o.event == "":
+			errs = append(errs, errors.New("--event: required (see hookproof events list), or --body-file"))
+		default:
+			if err := checkEventType("--event", o.event); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if o.concurrent < 1 || o.concurrent > 100 {
+			errs = append(errs, fmt.Errorf("--concurrent: %d is outside 1..100", o.concurrent))
 		}
 		if o.count < 1 || o.count > 100_000 {
 			errs = append(errs, fmt.Errorf("--count: %d is outside 1..100000", o.count))
@@ -75,19 +101,80 @@ func runSend(cmd *cobra.Command, cfg harness.Config, o sendOptions) error {
 	}
 	g := harness.NewLiveGenerator(o.seed, time.Now)
 	for range o.count {
-		ev, err := g.Event(o.event)
-		if err != nil {
-			return err
+		var d riskos.Delivery
+		if o.body != nil {
+			d = bodyDelivery(o.body)
+		} else {
+			ev, err := g.Event(o.event)
+			if err != nil {
+				return err
+			}
+			d = riskos.DeliveryOf(ev)
 		}
-		d := riskos.DeliveryOf(ev)
 		d.Label = "send"
 		for range o.duplicates {
-			if err := run.deliver(ctx, d); err != nil {
+			var err error
+			if o.concurrent > 1 {
+				err = run.burst(ctx, d, o.concurrent)
+			} else {
+				err = run.deliver(ctx, d)
+			}
+			if err != nil {
 				return err
 			}
 		}
 	}
 	return run.finish()
+}
+
+// maxBodyFile bounds --body-file: it is read into memory whole.
+const maxBodyFile = 64 << 20
+
+func readBodyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--body-file: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxBodyFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("--body-file: %w", err)
+	}
+	if len(b) > maxBodyFile {
+		return nil, fmt.Errorf("--body-file: %s is larger than %d bytes", path, maxBodyFile)
+	}
+	return b, nil
+}
+
+// bodyDelivery delivers body as it is; the event_id and event_type that
+// label the attempts are read from it when it is an envelope.
+func bodyDelivery(body []byte) riskos.Delivery {
+	var env struct {
+		ID   any `json:"event_id"`
+		Type any `json:"event_type"`
+	}
+	_ = json.Unmarshal(body, &env) // a deliberately broken body is sent all the same
+	str := func(v any) string {
+		if s, ok := v.(string); ok {
+			return s
+		}
+		return ""
+	}
+	return riskos.Delivery{EventID: str(env.ID), EventType: str(env.Type), Body: body}
+}
+
+// burst releases n copies of d at one instant; each copy counts as a
+// delivery of its own.
+func (r *deliveryRun) burst(ctx context.Context, d riskos.Delivery, n int) error {
+	var finals []harness.Attempt
+	if r.retry {
+		for _, o := range r.sender.BurstWithRetry(ctx, d, n) {
+			finals = append(finals, o.Final)
+		}
+	} else {
+		finals = r.sender.Burst(ctx, d, n)
+	}
+	return r.count(ctx, finals...)
 }
 
 // deliveryRun is what send and replay share: deliver one at a time (with
@@ -132,18 +219,27 @@ func (r *deliveryRun) deliver(ctx context.Context, d riskos.Delivery) error {
 	} else {
 		final = r.sender.Send(ctx, d)
 	}
+	return r.count(ctx, final)
+}
+
+// count tallies the final attempts of deliveries; a non-nil error ends the
+// run (interrupted, or the target refused the very first connection) after
+// the summary is printed.
+func (r *deliveryRun) count(ctx context.Context, finals ...harness.Attempt) error {
 	if ctx.Err() != nil {
 		r.summary()
 		return ctx.Err()
 	}
-	if r.acked+r.lost == 0 && (final.ErrorClass == harness.ErrRefused || final.ErrorClass == harness.ErrDNS) {
-		r.summary()
-		return unreachableErr(fmt.Errorf("target %s refused the connection", harness.RedactURL(r.target)))
-	}
-	if final.Acked() {
-		r.acked++
-	} else {
-		r.lost++
+	for _, f := range finals {
+		if r.acked+r.lost == 0 && (f.ErrorClass == harness.ErrRefused || f.ErrorClass == harness.ErrDNS) {
+			r.summary()
+			return unreachableErr(fmt.Errorf("target %s refused the connection", harness.RedactURL(r.target)))
+		}
+		if f.Acked() {
+			r.acked++
+		} else {
+			r.lost++
+		}
 	}
 	return nil
 }

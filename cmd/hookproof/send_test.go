@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -130,5 +132,52 @@ func TestSendRetryShowsTheRiskOSSchedule(t *testing.T) {
 	}
 	if !strings.Contains(out, "retry-after=1") || !strings.Contains(out, "11 attempts") {
 		t.Errorf("ledger lines lack Retry-After or the summary lacks the attempt count:\n%s", out)
+	}
+}
+
+// send --body-file replays a saved body exactly; --concurrent releases the
+// copies at one instant: a racy dedupe processes them more than once, a
+// correct receiver once.
+func TestSendBodyFileConcurrent(t *testing.T) {
+	body := []byte(`{"event_id":"e-replay-1","event_type":"decision_update","event_at":"2026-01-02T03:04:05Z","data":{"id":"x"}}`)
+	path := filepath.Join(t.TempDir(), "IDEM-03-1.json")
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		faults []receiver.Fault
+		many   bool
+	}{{"correct", nil, false}, {"racy dedupe", []receiver.Fault{receiver.FaultRacyDedupe}, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, err := receiver.NewServer(receiver.Options{Auth: harness.AuthConfig{Type: harness.AuthNone}, Faults: tc.faults})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(srv.Close)
+			out, errOut, code := cli(t, "send", "--target", srv.WebhookURL(), "--body-file", path, "--concurrent", "8", "--retry", "--time-scale", "0.01")
+			if code != exitOK {
+				t.Fatalf("exit %d\n%s%s", code, out, errOut)
+			}
+			if !strings.Contains(out, "8 deliveries") || !strings.Contains(out, "e-replay-1") {
+				t.Errorf("want 8 deliveries of e-replay-1:\n%s", out)
+			}
+			count := func() int { return srv.Receiver().Count("e-replay-1") }
+			var n int
+			if tc.many {
+				// Processing is asynchronous: wait for a second processing,
+				// however many the race produced.
+				n = eventually(func() int { return min(count(), 2) }, 2)
+			} else {
+				n = eventually(count, 1)
+			}
+			if tc.many != (n > 1) || n == 0 {
+				t.Errorf("processed %d times; want %s", n, map[bool]string{true: "more than once", false: "once"}[tc.many])
+			}
+		})
+	}
+	if _, errOut, code := cli(t, "send", "--target", "http://127.0.0.1:9/x", "--body-file", path, "--event", "decision_update", "--concurrent", "0"); code != exitUsage ||
+		!strings.Contains(errOut, "--body-file") || !strings.Contains(errOut, "--concurrent") {
+		t.Errorf("bad flags: exit %d; want 2 naming --body-file and --concurrent\n%s", code, errOut)
 	}
 }

@@ -164,7 +164,7 @@ func TestCertifyEffectsSQL(t *testing.T) {
 		for _, r := range rep.Requirements {
 			// The failure must come from the count read in PostgreSQL, not
 			// from a probe that could not be read.
-			if r.ID == "IDEM-02" && (!strings.Contains(r.Reason, "exactly 1 time") || strings.Contains(r.Reason, "effects probe:")) {
+			if r.ID == "IDEM-02" && (!strings.Contains(r.Reason, "must process it exactly once") || strings.Contains(r.Reason, "effects probe:")) {
 				t.Errorf("IDEM-02 reason = %q; want the probe count to differ from 1", r.Reason)
 			}
 		}

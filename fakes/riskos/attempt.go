@@ -1,6 +1,7 @@
 package riskos
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -152,7 +154,13 @@ func (s *Sender) do(ctx context.Context, d Delivery, spec attemptSpec, a *harnes
 	// Read one byte past the limit to tell "exactly the limit" from "more";
 	// the rest is never read, so the transport closes the connection instead
 	// of draining an unbounded body.
-	n, rerr := io.Copy(io.Discard, io.LimitReader(resp.Body, s.maxResp+1))
+	var head bytes.Buffer
+	var sink io.Writer = io.Discard
+	if resp.StatusCode >= 300 {
+		sink = &prefixWriter{buf: &head, max: harness.AnswerExcerptBytes}
+	}
+	n, rerr := io.Copy(sink, io.LimitReader(resp.Body, s.maxResp+1))
+	a.Answer = strings.ToValidUTF8(head.String(), "\uFFFD")
 	a.Latency = time.Since(start)
 	a.BytesSent = sent.Load()
 	a.BytesRecv = n
@@ -170,6 +178,19 @@ func (s *Sender) do(ctx context.Context, d Delivery, spec attemptSpec, a *harnes
 		a.Error = fmt.Sprintf("answered %d: redirects are never followed", resp.StatusCode)
 	}
 	return answered
+}
+
+// prefixWriter keeps the first max bytes written to it and discards the rest.
+type prefixWriter struct {
+	buf *bytes.Buffer
+	max int
+}
+
+func (w *prefixWriter) Write(p []byte) (int, error) {
+	if room := w.max - w.buf.Len(); room > 0 {
+		w.buf.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
 }
 
 // errorText describes a transport error without the request URL, which may

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookproof/hookproof/harness"
+	"github.com/hookproof/hookproof/reports"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -109,7 +110,8 @@ func (r *run) onFail(f Failure) {
 		r.lostMu.Lock()
 		r.lostTotal++
 		if len(r.lost) < r.e.opts.LostEvents {
-			r.lost = append(r.lost, LostEvent{EventID: f.EventID, Status: f.Status, ErrorClass: string(harness.ClassifyError(f.Err))})
+			r.lost = append(r.lost, LostEvent{EventID: f.EventID, Status: f.Status, ErrorClass: string(harness.ClassifyError(f.Err)),
+				BodyExcerpt: reports.Excerpt(f.Body, 240)})
 		}
 		r.lostMu.Unlock()
 	}

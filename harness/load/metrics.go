@@ -250,6 +250,9 @@ type LostEvent struct {
 	EventID    string `json:"event_id"`
 	Status     int    `json:"status"`
 	ErrorClass string `json:"error_class,omitempty"`
+	// BodyExcerpt is the start of the request body, so a report can show
+	// what the receiver refused (a field value it rejected, say).
+	BodyExcerpt string `json:"body_excerpt,omitempty"`
 }
 
 // Summary returns the figures so far. It may be called more than once.

@@ -33,7 +33,7 @@ func (s *Summary) Section() *reports.LoadSection {
 		sec.CapacityRPS = &c
 	}
 	for _, l := range s.LostEvents {
-		sec.LostEvents = append(sec.LostEvents, reports.LostEvent{EventID: l.EventID, Status: l.Status, Error: l.ErrorClass})
+		sec.LostEvents = append(sec.LostEvents, reports.LostEvent{EventID: l.EventID, Status: l.Status, Error: l.ErrorClass, BodyExcerpt: l.BodyExcerpt})
 	}
 	width := s.SeriesWidthS
 	for _, p := range s.Series {
