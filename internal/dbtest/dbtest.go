@@ -129,7 +129,7 @@ func start(t testing.TB, command func(dir string, port int) *exec.Cmd, ready str
 	}
 	// A free port can be taken between choosing and binding it; try again.
 	for range 3 {
-		port, err := freePort()
+		port, err := FreeLoopbackPort()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -210,14 +210,16 @@ func (s *Server) stop() {
 // server a test starts itself.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	port, err := freePort()
+	port, err := FreeLoopbackPort()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return port
 }
 
-func freePort() (int, error) {
+// FreeLoopbackPort returns a loopback port nothing listens on right now,
+// for a server that must be told its port before it starts.
+func FreeLoopbackPort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err

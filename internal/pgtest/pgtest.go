@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookproof/hookproof/internal/dbtest"
 )
 
 // User is the superuser every cluster is created with.
@@ -181,7 +183,7 @@ func start(bin string) (*Cluster, error) {
 	// A free port can be taken between choosing and binding it; try again.
 	var lastErr error
 	for range 3 {
-		port, err := freePort()
+		port, err := dbtest.FreeLoopbackPort()
 		if err != nil {
 			return c, err
 		}
@@ -276,15 +278,6 @@ func (c *Cluster) stop() {
 		}
 	}
 	_ = os.RemoveAll(c.dir)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func randomHex(n int) string {
