@@ -10,12 +10,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hookproof/hookproof/internal/dbtest"
 	"github.com/hookproof/hookproof/internal/proc"
+	"github.com/hookproof/hookproof/internal/testbin"
 	"github.com/hookproof/hookproof/reports"
 )
 
@@ -49,12 +49,6 @@ type exampleRun struct {
 	code int
 }
 
-var (
-	builtOnce sync.Once
-	builtBin  string
-	builtErr  error
-)
-
 // hookproof builds the hookproof binary once per test binary. The examples
 // are certified by the binary, as a team would run it, and in a package of
 // their own, so they run beside cmd/hookproof's tests, not after them.
@@ -63,23 +57,7 @@ func hookproof(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("builds hookproof and certifies real receivers")
 	}
-	builtOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "hookproof-examples-bin-")
-		if err != nil {
-			builtErr = err
-			return
-		}
-		bin := filepath.Join(dir, "hookproof")
-		if out, err := exec.Command("go", "build", "-o", bin, "../cmd/hookproof").CombinedOutput(); err != nil {
-			builtErr = fmt.Errorf("go build: %v\n%s", err, out)
-			return
-		}
-		builtBin = bin
-	})
-	if builtErr != nil {
-		t.Fatal(builtErr)
-	}
-	return builtBin
+	return testbin.Hookproof(t, "../cmd/hookproof")
 }
 
 // certifyManaged runs certify --receiver-command and checks that no process

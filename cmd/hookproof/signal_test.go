@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -12,12 +11,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/hookproof/hookproof/internal/testbin"
 	"github.com/hookproof/hookproof/reports"
 )
 
@@ -25,42 +24,11 @@ import (
 // reach a real process with main's handler installed, and the detection
 // matrix runs several certify processes at once, which one process cannot
 // (Ginkgo's suite is process-global).
-func buildHookproof(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the hookproof binary")
-	}
-	builtOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "hookproof-test-bin-")
-		if err != nil {
-			builtErr = err
-			return
-		}
-		builtDir = dir
-		bin := filepath.Join(dir, "hookproof")
-		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			builtErr = fmt.Errorf("go build: %v\n%s", err, out)
-			return
-		}
-		builtBin = bin
-	})
-	if builtErr != nil {
-		t.Fatal(builtErr)
-	}
-	return builtBin
-}
-
-var (
-	builtOnce          sync.Once
-	builtBin, builtDir string
-	builtErr           error
-)
+func buildHookproof(t *testing.T) string { return testbin.Hookproof(t, ".") }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if builtDir != "" {
-		os.RemoveAll(builtDir)
-	}
+	testbin.Cleanup()
 	os.Exit(code)
 }
 
