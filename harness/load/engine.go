@@ -111,7 +111,7 @@ func (r *run) onFail(f Failure) {
 		r.lostTotal++
 		if len(r.lost) < r.e.opts.LostEvents {
 			r.lost = append(r.lost, LostEvent{EventID: f.EventID, Status: f.Status, ErrorClass: string(harness.ClassifyError(f.Err)),
-				BodyExcerpt: reports.Excerpt(f.Body, 240)})
+				BodyExcerpt: reports.Excerpt(f.Body, 240), AnswerExcerpt: reports.Excerpt(f.Answer, 240)})
 		}
 		r.lostMu.Unlock()
 	}

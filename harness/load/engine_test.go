@@ -392,3 +392,36 @@ func TestBoundsCheck(t *testing.T) {
 		}
 	}
 }
+
+// A lost event's evidence carries the start of the receiver's answer,
+// which often says why it refused the event; reading it must not take
+// the answer away from vegeta (Bytes In still counts all of it).
+func TestLostEventsKeepTheStartOfTheAnswer(t *testing.T) {
+	t.Parallel()
+	const answer = `{"error":"data.status: \"ON HOLD\" is not one of OPEN, ON_HOLD, CLOSED"}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, answer)
+	}))
+	t.Cleanup(srv.Close)
+	for _, tr := range []string{TransportFast, TransportNetHTTP} {
+		t.Run(tr, func(t *testing.T) {
+			cfg := testConfig(srv.URL)
+			e, err := New(cfg, Options{Rate: 0, MaxRequests: 20, Duration: 10 * time.Second, MaxWorkers: 2, Transport: tr}, testAuth(t, cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := e.Run(context.Background(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sum.LostEvents) == 0 || !strings.Contains(sum.LostEvents[0].AnswerExcerpt, "ON HOLD") {
+				t.Fatalf("lost events %+v; want the answer's start in each", sum.LostEvents)
+			}
+			if want := uint64(sum.Requests) * uint64(len(answer)); sum.BytesIn != want {
+				t.Errorf("bytes in = %d; want %d: the peeked answer must still reach vegeta whole", sum.BytesIn, want)
+			}
+		})
+	}
+}

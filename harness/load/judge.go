@@ -78,7 +78,7 @@ func (s *Summary) LostEvidence(n int) []reports.Evidence {
 	var out []reports.Evidence
 	for _, l := range s.LostEvents[:min(n, len(s.LostEvents))] {
 		ev := reports.Evidence{Summary: "event lost: RiskOS would not retry this answer", EventID: l.EventID,
-			Status: l.Status, Error: l.ErrorClass, Expected: "2xx, or a retryable status"}
+			Status: l.Status, Error: l.ErrorClass, Expected: "2xx, or a retryable status", AnswerExcerpt: l.AnswerExcerpt}
 		if l.BodyExcerpt != "" {
 			ev.Request = &reports.RequestEvidence{Method: "POST", URL: "(the load target)", BodyExcerpt: l.BodyExcerpt}
 		}

@@ -253,6 +253,9 @@ type LostEvent struct {
 	// BodyExcerpt is the start of the request body, so a report can show
 	// what the receiver refused (a field value it rejected, say).
 	BodyExcerpt string `json:"body_excerpt,omitempty"`
+	// AnswerExcerpt is the start of the receiver's answer, which often says
+	// why it refused the event.
+	AnswerExcerpt string `json:"answer_excerpt,omitempty"`
 }
 
 // Summary returns the figures so far. It may be called more than once.

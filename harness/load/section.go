@@ -33,7 +33,7 @@ func (s *Summary) Section() *reports.LoadSection {
 		sec.CapacityRPS = &c
 	}
 	for _, l := range s.LostEvents {
-		sec.LostEvents = append(sec.LostEvents, reports.LostEvent{EventID: l.EventID, Status: l.Status, Error: l.ErrorClass, BodyExcerpt: l.BodyExcerpt})
+		sec.LostEvents = append(sec.LostEvents, reports.LostEvent{EventID: l.EventID, Status: l.Status, Error: l.ErrorClass, BodyExcerpt: l.BodyExcerpt, AnswerExcerpt: l.AnswerExcerpt})
 	}
 	width := s.SeriesWidthS
 	for _, p := range s.Series {

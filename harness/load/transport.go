@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -77,6 +78,9 @@ func (c *trackedConn) Close() error {
 type Failure struct {
 	EventID string
 	Body    []byte
+	// Answer is the start of a non-2xx answer's body (at most
+	// answerPrefix bytes), which often says why the event was refused.
+	Answer []byte
 	// Status is the HTTP status, 0 for a transport error (Err).
 	Status int
 	Err    error
@@ -97,7 +101,9 @@ func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
 	case err != nil:
 		t.onFail(failureOf(req, 0, err))
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		t.onFail(failureOf(req, resp.StatusCode, nil))
+		f := failureOf(req, resp.StatusCode, nil)
+		f.Answer, resp.Body = peek(resp.Body, answerPrefix)
+		t.onFail(f)
 	}
 	if resp != nil && resp.Body != nil {
 		// vegeta drains every body to its end: an endless one would hold
@@ -105,6 +111,25 @@ func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body = &cappedBody{ReadCloser: resp.Body, left: maxResponseBytes}
 	}
 	return resp, err
+}
+
+// answerPrefix is how much of a failed answer's body a Failure keeps.
+const answerPrefix = 256
+
+// peek reads up to n bytes of body and returns them with a body that still
+// yields every byte, so the caller reads the answer as if nothing had. Only
+// failed answers are peeked: the acked path never pays for it.
+func peek(body io.ReadCloser, n int) ([]byte, io.ReadCloser) {
+	if body == nil {
+		return nil, body
+	}
+	buf := make([]byte, n)
+	k, _ := io.ReadFull(body, buf)
+	buf = buf[:k]
+	return buf, struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(buf), body), body}
 }
 
 // maxResponseBytes is how much of an answer's body is read, as for the
