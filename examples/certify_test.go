@@ -2,7 +2,6 @@ package examples_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -76,15 +75,7 @@ func certifyManaged(t *testing.T, receiverCmd string, port int, extra ...string)
 		"--report-dir", dir, "--color", "never", "--seed", "5"}, extra...)
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), "HOOKPROOF_BEARER_TOKEN=")
-	outb, err := cmd.CombinedOutput()
-	out := string(outb)
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running certify: %v", err)
-	}
+	out, code := testbin.Run(t, cmd)
 	if strings.Contains(out, "goroutine ") || strings.Contains(out, "panic:") {
 		t.Errorf("output has a stack trace:\n%s", out)
 	}

@@ -2,7 +2,6 @@ package hookprooftest_test
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookproof/hookproof/internal/testbin"
 )
 
 // receiverTest is the test file of a throwaway receiver module outside the
@@ -119,15 +120,7 @@ func TestThrowawayModule(t *testing.T) {
 		cmd := exec.CommandContext(ctx, "go", append([]string{"test", "-count=1", "-v"}, args...)...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), append([]string{"GOFLAGS=-mod=mod -buildvcs=false", "GOWORK=off", "GOTOOLCHAIN=local"}, env...)...)
-		out, err := cmd.CombinedOutput()
-		var ee *exec.ExitError
-		switch {
-		case errors.As(err, &ee):
-			return string(out), ee.ExitCode()
-		case err != nil:
-			t.Fatalf("go test: %v\n%s", err, out)
-		}
-		return string(out), 0
+		return testbin.Run(t, cmd)
 	}
 
 	t.Run("correct handler passes", func(t *testing.T) {

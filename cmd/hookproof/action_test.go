@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -11,6 +10,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/hookproof/hookproof/internal/testbin"
 )
 
 const actionFile, actionScript = "../../action.yml", "../../action/run.sh"
@@ -119,13 +120,7 @@ func TestActionScript(t *testing.T) {
 		}
 		cmd.Env = append(cmd.Env, append([]string{"HOOKPROOF_BIN=" + bin, "GITHUB_OUTPUT=" + ghOut, "GITHUB_STEP_SUMMARY=" + ghSummary,
 			"HOOKPROOF_ACTION_DEMO=true", "HOOKPROOF_AUTH=bearer", "HOOKPROOF_BEARER_TOKEN=" + secret, "HOOKPROOF_PROFILE=quick"}, env...)...)
-		b, err := cmd.CombinedOutput()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
+		b, code := testbin.Run(t, cmd)
 		o, err := os.ReadFile(ghOut)
 		if err != nil {
 			t.Fatalf("GITHUB_OUTPUT: %v\n%s", err, b)

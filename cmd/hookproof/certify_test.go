@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookproof/hookproof/fakes/receiver"
+	"github.com/hookproof/hookproof/internal/testbin"
 	"github.com/hookproof/hookproof/reports"
 )
 
@@ -45,15 +45,8 @@ func TestDetectionMatrix(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, bin, append([]string{"certify", "--demo", "--report-dir", dir, "--seed", "7", "--color", "never"}, args...)...)
-		out, err := cmd.CombinedOutput()
-		code := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("running certify: %v", err)
-		}
-		noStackTrace(t, string(out))
+		out, code := testbin.Run(t, cmd)
+		noStackTrace(t, out)
 		rep, err := reports.Read(filepath.Join(dir, "report.json"))
 		if err != nil {
 			t.Fatalf("report.json: %v\n%s", err, out)
@@ -63,7 +56,7 @@ func TestDetectionMatrix(t *testing.T) {
 				t.Errorf("%s missing or empty: %v", f, err)
 			}
 		}
-		return rep, string(out), code
+		return rep, out, code
 	}
 	t.Run("compliant", func(t *testing.T) {
 		t.Parallel()
@@ -101,10 +94,10 @@ func TestDetectionMatrix(t *testing.T) {
 	// asked: a 2 s wait catches the short dedupe memory and not the
 	// compliant receiver's durable one.
 	for _, row := range []struct {
-		fault string
-		want  []string
-	}{{"", nil}, {string(receiver.FaultShortDedupeMemory), []string{"IDEM-07"}}} {
-		t.Run("IDEM-07 "+orDefault(row.fault, "compliant"), func(t *testing.T) {
+		name, fault string
+		want        []string
+	}{{"compliant", "", nil}, {string(receiver.FaultShortDedupeMemory), string(receiver.FaultShortDedupeMemory), []string{"IDEM-07"}}} {
+		t.Run("IDEM-07 "+row.name, func(t *testing.T) {
 			t.Parallel()
 			// IDEM-02 rides along: a run that checks no MUST certifies nothing.
 			args := []string{"--dedupe-retention", "2s", "--label-filter", "req:IDEM-07 || req:IDEM-02", "--strict"}
@@ -113,7 +106,7 @@ func TestDetectionMatrix(t *testing.T) {
 			}
 			rep, out, code := certify(t, args...)
 			expectFailing(t, rep, out, code, row.want)
-			if r := reqResult(rep, "IDEM-07"); r.Status == reports.StatusSkipped {
+			if r := requirement(t, rep, "IDEM-07"); r.Status == reports.StatusSkipped {
 				t.Errorf("IDEM-07 skipped (%s); want it run", r.Reason)
 			}
 		})
@@ -137,22 +130,6 @@ func expectFailing(t *testing.T, rep *reports.Report, out string, code int, want
 	if code != wantCode {
 		t.Errorf("exit code = %d; want %d", code, wantCode)
 	}
-}
-
-func reqResult(rep *reports.Report, id string) reports.RequirementResult {
-	for _, r := range rep.Requirements {
-		if r.ID == id {
-			return r
-		}
-	}
-	return reports.RequirementResult{}
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // matrixParallelism bounds concurrent certify processes in the matrix: the

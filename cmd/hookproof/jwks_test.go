@@ -44,7 +44,7 @@ func TestAUTH05WithAThirdPartyIssuer(t *testing.T) {
 		if err != nil {
 			t.Fatalf("report.json: %v\n%s%s", err, out, errOut)
 		}
-		return reqResult(rep, "AUTH-05")
+		return requirement(t, rep, "AUTH-05")
 	}
 
 	t.Run("keys discovered: 6 of 13 checks", func(t *testing.T) {

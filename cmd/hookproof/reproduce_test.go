@@ -28,7 +28,7 @@ func TestReproductionLineReproducesTheFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := reqResult(rep, "IDEM-03")
+	q := requirement(t, rep, "IDEM-03")
 	if q.Status != reports.StatusFailed || q.Reproduce == nil {
 		t.Fatalf("IDEM-03 = %s with reproduction %+v; want failed with one", q.Status, q.Reproduce)
 	}
@@ -41,7 +41,7 @@ func TestReproductionLineReproducesTheFailure(t *testing.T) {
 	if !strings.Contains(out, "reproduce IDEM-03: "+line) {
 		t.Errorf("the console does not print the reproduction:\n%s", out)
 	}
-	if reqResult(rep, "IDEM-01").Reproduce != nil {
+	if requirement(t, rep, "IDEM-01").Reproduce != nil {
 		t.Error("a passed requirement has a reproduction")
 	}
 

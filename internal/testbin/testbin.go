@@ -5,6 +5,7 @@
 package testbin
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -49,4 +50,19 @@ func Cleanup() {
 	if dir != "" {
 		os.RemoveAll(dir)
 	}
+}
+
+// Run runs cmd and returns its combined output and exit code (-1 when a
+// signal ended it); a command that could not be started fails the test.
+func Run(t testing.TB, cmd *exec.Cmd) (string, int) {
+	t.Helper()
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return string(out), ee.ExitCode()
+	case err != nil:
+		t.Fatalf("running %s: %v\n%s", filepath.Base(cmd.Path), err, out)
+	}
+	return string(out), 0
 }
