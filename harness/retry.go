@@ -122,6 +122,23 @@ func (p RetryPolicy) Schedule() []time.Duration {
 	return s
 }
 
+// Span is the whole backoff at real scale: how long after the initial
+// delivery the last retry of an event can still come.
+func (p RetryPolicy) Span() time.Duration {
+	var d time.Duration
+	for _, w := range p.Schedule() {
+		d += w
+	}
+	return d
+}
+
+// ScaledSpan is Span as the sender sleeps it (TimeScale applied, no
+// jitter): how long the retry loop may take for one event, attempt
+// timeouts not included.
+func (p RetryPolicy) ScaledSpan() time.Duration {
+	return time.Duration(float64(p.Span()) * p.TimeScale)
+}
+
 // Validate reports every problem with the policy, each naming its field
 // under prefix (e.g. "retry.").
 func (p RetryPolicy) Validate(prefix string) error {

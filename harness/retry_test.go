@@ -94,3 +94,14 @@ func TestJudge(t *testing.T) {
 		t.Errorf("Judge(0) without RetryNetworkErrors = %s; want lost", got)
 	}
 }
+
+func TestSpanIsTheWholeBackoff(t *testing.T) {
+	p := DefaultRetryPolicy()
+	if got, want := p.Span(), 362*time.Second; got != want {
+		t.Errorf("Span() = %s; want %s (2+4+8+16+32+5×60 s)", got, want)
+	}
+	p.TimeScale = 0.01
+	if got, want := p.ScaledSpan(), 3620*time.Millisecond; got != want {
+		t.Errorf("ScaledSpan() at 0.01 = %s; want %s", got, want)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/hookproof/hookproof/fakes/riskos"
-	"github.com/hookproof/hookproof/harness"
 )
 
 func describeAck(env *Env) {
@@ -70,11 +69,4 @@ func either(codes []int) string {
 		return strings.Join(s, "")
 	}
 	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
-}
-
-func answer(a harness.Attempt) string {
-	if a.Status != 0 {
-		return fmt.Sprint(a.Status)
-	}
-	return "no answer (" + string(a.ErrorClass) + ")"
 }

@@ -88,7 +88,7 @@ func describeAuth(env *Env) {
 				Expect(la.Acked).To(BeTrue(), "the receiver closed the connection on %s and then did not acknowledge a valid event: %s", a.name, la)
 				return
 			}
-			Expect(at.Status).To(BeElementOf(allowed), "answered %s to a request with %s; expected %s", answer(at), a.name, either(allowed))
+			Expect(at.Status).To(BeElementOf(allowed), "answered %s to a request with %s; expected %s", riskos.AnswerOf(at), a.name, either(allowed))
 		}
 		table := func(id, verb string, attacks []attack, allowed ...int) {
 			for _, a := range attacks {

@@ -68,7 +68,7 @@ func describeIdempotency(env *Env) {
 			out := env.Sender.LostAck(ctx, d)
 			env.backlog.add(1)
 			for _, a := range out.Attempts {
-				recordAttempt(d, a, "", fmt.Sprintf("attempt %d of %s (%s)", a.Attempt, a.EventID, answer(a)))
+				recordAttempt(d, a, "", fmt.Sprintf("attempt %d of %s (%s)", a.Attempt, a.EventID, riskos.AnswerOf(a)))
 			}
 			note("the first answer was dropped unread; RiskOS redelivered %s after %s (real time: the first-retry wait is never compressed here)",
 				d.EventID, env.Config.Retry.Wait(1))
@@ -115,10 +115,10 @@ func describeIdempotency(env *Env) {
 			needProbe(env)
 			wait := env.Config.DedupeRetention
 			if wait <= 0 && env.Config.Profile != harness.ProfileProduction {
-				Skip(fmt.Sprintf("waits out the real retry span (%s, RiskOS's backoff) before redelivering: runs in --profile production, or pass --dedupe-retention D to wait D", retrySpan(env.Config.Retry)))
+				Skip(fmt.Sprintf("waits out the real retry span (%s, RiskOS's backoff) before redelivering: runs in --profile production, or pass --dedupe-retention D to wait D", env.Config.Retry.Span()))
 			}
 			if wait <= 0 {
-				wait = retrySpan(env.Config.Retry)
+				wait = env.Config.Retry.Span()
 			}
 			d := env.delivery("", "IDEM-07")
 			first := env.sendValid(ctx, d)
@@ -140,23 +140,13 @@ func describeIdempotency(env *Env) {
 	})
 }
 
-// retrySpan is RiskOS's whole backoff at real scale: the time after which
-// the last retry of an event can still arrive.
-func retrySpan(p harness.RetryPolicy) time.Duration {
-	var d time.Duration
-	for _, w := range p.Schedule() {
-		d += w
-	}
-	return d
-}
-
 // idem07Wait is how long IDEM-07 waits in this run (0 when it is skipped).
 func idem07Wait(cfg harness.Config) time.Duration {
 	switch {
 	case cfg.DedupeRetention > 0:
 		return cfg.DedupeRetention
 	case cfg.Profile == harness.ProfileProduction:
-		return retrySpan(cfg.Retry)
+		return cfg.Retry.Span()
 	}
 	return 0
 }

@@ -146,7 +146,7 @@ func describeLoad(env *Env) {
 			o.NewSource = ids.source
 			rcfg := cfg
 			window := plan.drainWindow()
-			if w := retryBudget(cfg.Retry); w < window && w > 0 {
+			if w := cfg.Retry.ScaledSpan(); w < window && w > 0 {
 				rcfg.Retry.TimeScale = min(1, cfg.Retry.TimeScale*float64(window)/float64(w))
 				note("retry waits scaled by %.3g for this check (the configured %g leaves %s of RiskOS's 362 s schedule; a receiver with LOAD-02's capacity needs up to %s to drain this burst)",
 					rcfg.Retry.TimeScale, cfg.Retry.TimeScale, w.Round(time.Millisecond), window)
@@ -209,7 +209,7 @@ func describeLoad(env *Env) {
 			} else {
 				note("exactly-once processing unverified: no effects probe")
 			}
-		}, SpecTimeout(plan.timeout(cfg, plan.burstFor)+2*max(plan.drainWindow(), retryBudget(cfg.Retry))))
+		}, SpecTimeout(plan.timeout(cfg, plan.burstFor)+2*max(plan.drainWindow(), cfg.Retry.ScaledSpan())))
 	})
 }
 
@@ -259,16 +259,6 @@ func recordLost(s *load.Summary) {
 	if s.Lost > shown {
 		note("… and %d more lost events", s.Lost-shown)
 	}
-}
-
-// retryBudget is the time the RiskOS retry loop may take for one event:
-// every scaled wait of the schedule, one attempt timeout not included.
-func retryBudget(p harness.RetryPolicy) time.Duration {
-	var d time.Duration
-	for _, w := range p.Schedule() {
-		d += time.Duration(float64(w) * p.TimeScale)
-	}
-	return d
 }
 
 // idLog collects the distinct event_ids a run generated, through the

@@ -86,7 +86,7 @@ func describeRunWide(env *Env) {
 			valid := env.validAttempts()
 			var lost []string
 			for _, a := range valid {
-				if a.Status != 0 && !a.Acked() && !env.Config.Retry.Retryable(a.Status) {
+				if a.Status != 0 && env.Config.Retry.Judge(a.Status) == harness.Lost {
 					lost = append(lost, fmt.Sprintf("%s %s → %d", a.EventType, a.EventID, a.Status))
 					record(reports.Evidence{Summary: "event lost: RiskOS does not retry " + fmt.Sprint(a.Status), EventID: a.EventID, Status: a.Status, Expected: "2xx or one of 408, 409, 423, 429, 502, 503, 504"})
 				}

@@ -50,7 +50,7 @@ func describeValidation(env *Env) {
 			d, a := deliver(ctx, h)
 			recordAttempt(d, a, "a non-retryable 4xx", h.Name)
 			Expect(a.Status).To(SatisfyAll(BeNumerically(">=", 400), BeNumerically("<", 500)),
-				"answered %s to %s; expected a 4xx rejection", answer(a), h.Name)
+				"answered %s to %s; expected a 4xx rejection", riskos.AnswerOf(a), h.Name)
 			Expect(env.Config.Retry.Retryable(a.Status)).To(BeFalse(),
 				"%s was answered %d, which RiskOS retries: a bad body would be resent %d times", h.Name, a.Status, env.Config.Retry.MaxRetries)
 			if notProcessed {
@@ -105,7 +105,7 @@ func describeValidation(env *Env) {
 				It("acknowledges "+h.Name+" with 2xx", Checks(id), func(ctx SpecContext) {
 					d, a := deliver(ctx, h)
 					recordAttempt(d, a, "2xx", h.Name)
-					Expect(a.Acked()).To(BeTrue(), "answered %s to %s; expected 2xx", answer(a), h.Name)
+					Expect(a.Acked()).To(BeTrue(), "answered %s to %s; expected 2xx", riskos.AnswerOf(a), h.Name)
 				}, SpecTimeout(env.Config.Timeouts.Spec))
 			}
 		}
@@ -114,7 +114,7 @@ func describeValidation(env *Env) {
 			It("survives "+h.Name+" without a 5xx or a hang", Checks("VAL-07"), func(ctx SpecContext) {
 				d, a := deliver(ctx, h)
 				recordAttempt(d, a, "2xx or 4xx, promptly", h.Name)
-				Expect(a.ErrorClass).To(Equal(harness.ErrNone), "gave %s to %s; expected a prompt 2xx or 4xx", answer(a), h.Name)
+				Expect(a.ErrorClass).To(Equal(harness.ErrNone), "gave %s to %s; expected a prompt 2xx or 4xx", riskos.AnswerOf(a), h.Name)
 				Expect(a.Status).To(BeNumerically("<", 500), "answered %d to %s; hostile input must never cause a 5xx", a.Status, h.Name)
 				alive(ctx, h.Name)
 			}, SpecTimeout(env.Config.Timeouts.Spec))
@@ -147,7 +147,7 @@ func describeValidation(env *Env) {
 				}
 				a := env.Sender.Send(ctx, d)
 				recordAttempt(d, a, "404 or 405", m+" on the webhook path")
-				Expect(a.Status).To(BeElementOf(404, 405), "answered %s to %s on the webhook path; expected 404 or 405", answer(a), m)
+				Expect(a.Status).To(BeElementOf(404, 405), "answered %s to %s on the webhook path; expected 404 or 405", riskos.AnswerOf(a), m)
 			}, SpecTimeout(env.Config.Timeouts.Spec))
 		}
 	})

@@ -45,18 +45,19 @@ func (o Outcome) String() string {
 	case o.Interrupted:
 		return fmt.Sprintf("interrupted after %d attempt(s): %s", len(o.Attempts), answers(o.Attempts))
 	case o.Exhausted:
-		return fmt.Sprintf("lost: still %s after %d retries (%s)", answerOf(f), len(o.Attempts)-1, answers(o.Attempts))
+		return fmt.Sprintf("lost: still %s after %d retries (%s)", AnswerOf(f), len(o.Attempts)-1, answers(o.Attempts))
 	case f.Status >= 300 && f.Status < 400:
 		return fmt.Sprintf("lost: answered %d, a redirect RiskOS does not follow", f.Status)
 	case f.Status != 0:
 		return fmt.Sprintf("lost: answered %d, which RiskOS does not retry", f.Status)
 	default:
-		return "lost: " + answerOf(f)
+		return "lost: " + AnswerOf(f)
 	}
 }
 
-// answerOf describes one attempt's answer in a few words.
-func answerOf(a harness.Attempt) string {
+// AnswerOf describes one attempt's answer in a few words: its status, or
+// why there was none.
+func AnswerOf(a harness.Attempt) string {
 	switch {
 	case a.ErrorClass == harness.ErrLostAck:
 		return "ack dropped by hookproof"
@@ -72,7 +73,7 @@ func answerOf(a harness.Attempt) string {
 func answers(as []harness.Attempt) string {
 	parts := make([]string, len(as))
 	for i, a := range as {
-		parts[i] = answerOf(a)
+		parts[i] = AnswerOf(a)
 	}
 	return strings.Join(parts, ", ")
 }
