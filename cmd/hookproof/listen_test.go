@@ -43,18 +43,28 @@ func TestListenPrintsTheBoundAddress(t *testing.T) {
 	if !strings.HasPrefix(base, "http://127.0.0.1:") || strings.HasSuffix(base, ":0") {
 		t.Fatalf("printed %q; want the bound address", first)
 	}
-	resp, err := http.Post(base+"/hook", "application/json", strings.NewReader(`{"event_id":"e-1"}`))
+	req, _ := http.NewRequest(http.MethodPost, base+"/hook", strings.NewReader(`{"event_id":"e-1"}`))
+	captureOne(t, req, cancel, done, stdout)
+}
+
+// captureOne sends req to a running listen, stops it, and returns what it
+// printed, which must show the capture.
+func captureOne(t *testing.T, req *http.Request, stop func(), done <-chan error, stdout *bytes.Buffer) string {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	cancel()
+	stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stdout.String(), "POST /hook") {
-		t.Errorf("capture not printed:\n%s", stdout.String())
+	out := stdout.String()
+	if !strings.Contains(out, "POST /hook") {
+		t.Fatalf("capture not printed:\n%s", out)
 	}
+	return out
 }
 
 // listen prints no credential it can recognise: not a token in the query,
@@ -67,19 +77,7 @@ func TestListenPrintsNoCredential(t *testing.T) {
 	base, _, stdout, done := startListen(ctx)
 	req, _ := http.NewRequest(http.MethodPost, base+"/hook?access_token="+query, strings.NewReader(`{"event_id":"e-1","note":"`+jwt+`"}`))
 	req.Header.Set("Authorization", "Bearer "+jwt)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	out := stdout.String()
-	if !strings.Contains(out, "POST /hook") {
-		t.Fatalf("capture not printed:\n%s", out)
-	}
+	out := captureOne(t, req, cancel, done, stdout)
 	for _, s := range []string{jwt, query, "c2lnbmF0dXJlLXNlY3JldA"} {
 		if strings.Contains(out, s) {
 			t.Errorf("listen printed %q:\n%s", s, out)
