@@ -19,7 +19,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hookproof/hookproof/fakes/oauth"
-	"github.com/hookproof/hookproof/fakes/riskos"
 	"github.com/hookproof/hookproof/harness"
 	"github.com/hookproof/hookproof/internal/devca"
 	"github.com/hookproof/hookproof/reports"
@@ -265,8 +264,7 @@ func inputs(cfg harness.Config, o options) (scenarios.Inputs, error) {
 	if err != nil {
 		return scenarios.Inputs{}, err
 	}
-	// No faster than the required rate: a receiver may shed load above it.
-	sender, err := riskos.New(cfg, riskos.WithClient(client), riskos.WithAuthorizer(auth), riskos.WithPace(cfg.RequiredRate))
+	sender, err := scenarios.NewSender(cfg, client, auth)
 	if err != nil {
 		return scenarios.Inputs{}, err
 	}

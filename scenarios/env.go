@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -252,4 +253,14 @@ func (e *Env) validAttempts() []harness.Attempt {
 		}
 	}
 	return out
+}
+
+// NewSender is the sender of a certification run over client and auth:
+// every conformance delivery waits its turn under the required rate, since
+// a receiver may shed load above a rate it is not required to sustain and
+// must not be failed for it outside the load checks. opts add to that (an
+// observer, say).
+func NewSender(cfg harness.Config, client *http.Client, auth harness.Authorizer, opts ...riskos.Option) (*riskos.Sender, error) {
+	base := []riskos.Option{riskos.WithClient(client), riskos.WithAuthorizer(auth), riskos.WithPace(cfg.RequiredRate)}
+	return riskos.New(cfg, append(base, opts...)...)
 }

@@ -204,9 +204,7 @@ func runCertify(ctx context.Context, cmd *cobra.Command, cf *configFlags, cfg ha
 		}
 		return unreachableErr(err)
 	}
-	// Conformance deliveries go no faster than the required rate: a
-	// receiver may shed load above a rate it is not required to sustain.
-	sender, err := riskos.New(cfg, riskos.WithClient(client), riskos.WithAuthorizer(auth), riskos.WithPace(cfg.RequiredRate), riskos.WithObserver(breaker.Observe))
+	sender, err := scenarios.NewSender(cfg, client, auth, riskos.WithObserver(breaker.Observe))
 	if err != nil {
 		return usageErr(err)
 	}
