@@ -109,25 +109,32 @@ func (g *Generator) Event(eventType string) (Event, error) {
 		return Event{}, fmt.Errorf("harness: generate event_type %q: %w", eventType, ErrUnknownEventType)
 	}
 	id, at, body := g.appendEvent(make([]byte, 0, 1024), eventType)
-	return Event{ID: id, Type: eventType, At: at, Body: body}, nil
+	return Event{ID: string(id[:]), Type: eventType, At: at, Body: body}, nil
 }
 
 // Random returns a fresh event of a type drawn uniformly from the catalogue.
 func (g *Generator) Random() Event {
 	t := eventTypes[g.rng.IntN(len(eventTypes))].Name
 	id, at, body := g.appendEvent(make([]byte, 0, 1024), t)
-	return Event{ID: id, Type: t, At: at, Body: body}
+	return Event{ID: string(id[:]), Type: t, At: at, Body: body}
 }
 
 // AppendBody appends a fresh event body of the given type to dst and returns
-// its event_id and the extended buffer; it is the allocation-light path the
-// load engine uses (one small allocation, the id string, once dst has grown).
-// An event_type outside the catalogue yields a valid envelope carrying that
-// type and a minimal data object: exactly what a forward-compatibility check
-// (an unknown but well-formed event) needs.
+// its event_id and the extended buffer. An event_type outside the catalogue
+// yields a valid envelope carrying that type and a minimal data object:
+// exactly what a forward-compatibility check (an unknown but well-formed
+// event) needs.
 func (g *Generator) AppendBody(dst []byte, eventType string) (id string, body []byte) {
-	id, _, body = g.appendEvent(dst, eventType)
-	return id, body
+	qid, _, body := g.appendEvent(dst, eventType)
+	return string(qid[:]), body
+}
+
+// AppendEvent is AppendBody without the event_id string: the load engine's
+// path, which allocates nothing once dst has grown (the id is in the body,
+// where the engine finds it for the rare event it reports).
+func (g *Generator) AppendEvent(dst []byte, eventType string) []byte {
+	_, _, body := g.appendEvent(dst, eventType)
+	return body
 }
 
 // stamp is a generated timestamp and the number of fractional digits it is
@@ -152,7 +159,7 @@ func (g *Generator) stamp(sec int64) stamp {
 
 // appendEvent builds one event: the data object first (in scratch), then the
 // envelope around it in one of a few key orders.
-func (g *Generator) appendEvent(dst []byte, eventType string) (string, time.Time, []byte) {
+func (g *Generator) appendEvent(dst []byte, eventType string) (id [36]byte, _ time.Time, _ []byte) {
 	if step := g.rng.Int64N(4); g.now != nil {
 		g.clock = g.now().Unix() - step - 1 // the fraction stamp adds up to 1 s
 	} else {
@@ -163,7 +170,7 @@ func (g *Generator) appendEvent(dst []byte, eventType string) (string, time.Time
 	// UUID, so the content after it does not depend on the nonce.
 	var idbuf [38]byte
 	qid := appendUUIDv4(idbuf[:0], mix64(g.rng.Uint64()^g.idKey[0]), mix64(g.rng.Uint64()^g.idKey[1]))
-	id := string(qid[1 : len(qid)-1])
+	copy(id[:], qid[1:len(qid)-1])
 	g.scratch = g.appendData(g.scratch[:0], eventType, at)
 
 	field := func(b []byte, f byte) []byte {
@@ -233,7 +240,7 @@ func (g *Generator) appendData(b []byte, eventType string, at stamp) []byte {
 	default:
 		o := objw{b: append(b, '{')}
 		o.key("id")
-		o.b = appendJSONString(o.b, g.clientID())
+		o.b = g.appendClientID(o.b)
 		o.key("eval_id")
 		o.uuid(g)
 		return append(o.b, '}')
@@ -293,27 +300,28 @@ func (g *Generator) appendPicks(o *objw, k string, vs []string, min, max int) {
 	o.b = append(o.b, ']')
 }
 
-// clientID imitates the client-defined data.id: documented ones look like
-// "onb-12345", "client-transaction-12345" or a UUID; free text is allowed, so
-// a few carry characters a receiver must unescape.
-func (g *Generator) clientID() string {
+// appendClientID appends a JSON string imitating the client-defined
+// data.id: documented ones look like "onb-12345",
+// "client-transaction-12345" or a UUID; free text is allowed, so a few
+// carry characters a receiver must unescape. It appends in place (no
+// string per event), which the load engine's zero-allocation path needs.
+func (g *Generator) appendClientID(b []byte) []byte {
 	n := g.rng.IntN(100)
 	switch {
 	case n < 35:
-		return "onb-" + strconv.Itoa(10000+g.rng.IntN(90000))
+		b = strconv.AppendInt(append(b, `"onb-`...), int64(10000+g.rng.IntN(90000)), 10)
 	case n < 60:
-		return "client-transaction-" + strconv.Itoa(g.rng.IntN(1000000))
+		b = strconv.AppendInt(append(b, `"client-transaction-`...), int64(g.rng.IntN(1000000)), 10)
 	case n < 90:
-		var buf [38]byte
-		q := appendUUIDv4(buf[:0], g.rng.Uint64(), g.rng.Uint64())
-		return string(q[1 : len(q)-1])
+		return appendUUIDv4(b, g.rng.Uint64(), g.rng.Uint64()) // quoted
 	case n < 97:
-		return "app_" + strconv.FormatUint(g.rng.Uint64(), 36)
+		b = strconv.AppendUint(append(b, `"app_`...), g.rng.Uint64(), 36)
 	case n < 99:
-		return "Kundennr. Müller-" + strconv.Itoa(g.rng.IntN(1000))
+		b = strconv.AppendInt(append(b, `"Kundennr. Müller-`...), int64(g.rng.IntN(1000)), 10)
 	default:
-		return `ref "A/B" \ line` + strconv.Itoa(g.rng.IntN(10))
+		b = strconv.AppendInt(append(b, `"ref \"A/B\" \\ line`...), int64(g.rng.IntN(10)), 10)
 	}
+	return append(b, '"')
 }
 
 // appendCore writes the identifying core that case events very likely share,
@@ -322,7 +330,8 @@ func (g *Generator) clientID() string {
 // of the time.
 func (g *Generator) appendCore(o *objw) {
 	if g.chance(90) {
-		o.str("id", g.clientID())
+		o.key("id")
+		o.b = g.appendClientID(o.b)
 	}
 	o.key("eval_id")
 	o.uuid(g)
@@ -341,7 +350,8 @@ func (g *Generator) appendFailed(b []byte, at stamp) []byte {
 	o := objw{b: append(b, '{')}
 	wf := workflows[g.rng.IntN(len(workflows))]
 	if g.chance(90) {
-		o.str("id", g.clientID())
+		o.key("id")
+		o.b = g.appendClientID(o.b)
 	}
 	o.key("eval_id")
 	o.uuid(g)

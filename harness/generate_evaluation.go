@@ -23,7 +23,8 @@ func (g *Generator) appendEvaluation(b []byte, k evalKind, at stamp, reviewer st
 	start := end - g.rng.Int64N(300)
 
 	if g.chance(95) {
-		o.str("id", g.clientID())
+		o.key("id")
+		o.b = g.appendClientID(o.b)
 	}
 	o.str("workflow", wf.name)
 	o.str("workflow_id", wf.id)

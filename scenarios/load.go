@@ -309,14 +309,14 @@ func (l *idLog) sample() []string {
 }
 
 type loggedSource struct {
-	src load.EventSource
+	src *harness.Generator
 	log *idLog
 }
 
-func (s loggedSource) AppendBody(dst []byte, eventType string) (string, []byte) {
+func (s loggedSource) AppendEvent(dst []byte, eventType string) []byte {
 	id, body := s.src.AppendBody(dst, eventType)
 	s.log.add(id)
-	return id, body
+	return body
 }
 
 // failureLog keeps the first size events answered with a status RiskOS

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -159,32 +159,18 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 	tr := newTargeter(o.target, o.types, o.DuplicateRatio, o.DuplicateWindow, runSeed(o.Options), o.NewSource)
 	tr.header.Store(hs)
 	var rt http.RoundTripper = harness.NoReplay(base)
-	timeout := o.timeout
+	var fast *h1Transport
 	transport := TransportNetHTTP
-	if strings.HasPrefix(o.target, "http:") && o.Transport == TransportFast {
+	if u, err := url.Parse(o.target); err == nil && u.Scheme == "http" && u.User == nil && o.Transport == TransportFast {
+		// Plain HTTP takes the fast path: the engine's own attack loop
+		// over its own HTTP/1.1 transport, which writes the headers
+		// itself and bounds each exchange with a connection deadline
+		// instead of Client.Timeout's goroutine.
 		transport = TransportFast
-		// Plain HTTP takes the fast path, which bounds each exchange itself
-		// (a connection deadline instead of Client.Timeout's goroutine) and
-		// writes the headers itself.
-		fast := newH1Transport(base.DialContext, rt, conns, o.timeout)
+		fast = newH1Transport(base.DialContext, rt, conns, o.timeout)
 		fast.headers = &tr.header
-		tr.inTarget = false
 		defer fast.closeIdle()
-		rt, timeout = fast, 0
 	}
-	client := &http.Client{
-		Transport: &tap{base: rt, onFail: r.onFail},
-		Timeout:   timeout,
-		// RiskOS follows no redirect: a 3xx is the answer, and loses the event.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-
-	// Client must be the last option: options after it would mutate (and
-	// may panic on) our transport, options before it would be discarded.
-	// MaxBody bounds what vegeta captures of an answer, and so its BytesIn
-	// (the captured length): a webhook ack is small, and a receiver
-	// answering more cannot make the generator hold it.
-	atk := vegeta.NewAttacker(vegeta.Workers(initial), vegeta.MaxWorkers(maxW), vegeta.MaxBody(MaxBodyCapture), vegeta.Client(client))
 
 	var enc vegeta.Encoder
 	var rec *recordHeaders
@@ -206,13 +192,36 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 	// without merging.
 	width := max(time.Second, o.Duration/time.Duration(points))
 	m := NewMetrics(MetricsConfig{Start: start, SeriesWidth: width, SeriesPoints: points, Retry: &e.cfg.Retry})
-	// The attack is unnamed for vegeta, which would otherwise put an
-	// X-Vegeta-Attack header on every request (a map insert and an
-	// allocation per hit, and a header RiskOS never sends for the receiver
-	// to parse); the consumer names each result instead, so results files
-	// carry the shard's attack name as before.
 	name := o.attackName()
-	results := atk.Attack(tr.target, e.pacer, o.Duration, "")
+
+	var stop func()
+	var results <-chan *vegeta.Result
+	var batches <-chan *resultBatch
+	var a *attack
+	if fast != nil {
+		a = newAttack(e.pacer, o.Duration, o.target, fast, tr, maxW, r.onFail)
+		batches, stop = a.run(initial), a.stop
+	} else {
+		client := &http.Client{
+			Transport: &tap{base: rt, onFail: r.onFail},
+			Timeout:   o.timeout,
+			// RiskOS follows no redirect: a 3xx is the answer, and loses the event.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+		// Client must be the last option: options after it would mutate (and
+		// may panic on) our transport, options before it would be discarded.
+		// MaxBody bounds what vegeta captures of an answer, and so its BytesIn
+		// (the captured length): a webhook ack is small, and a receiver
+		// answering more cannot make the generator hold it.
+		atk := vegeta.NewAttacker(vegeta.Workers(initial), vegeta.MaxWorkers(maxW), vegeta.MaxBody(MaxBodyCapture), vegeta.Client(client))
+		// The attack is unnamed for vegeta, which would otherwise put an
+		// X-Vegeta-Attack header on every request (a map insert and an
+		// allocation per hit, and a header RiskOS never sends for the
+		// receiver to parse); the consumer names each result instead, so
+		// results files carry the shard's attack name as before.
+		results = atk.Attack(tr.target, e.pacer, o.Duration, "")
+		stop = func() { atk.Stop() }
+	}
 
 	done := make(chan struct{})
 	var bg sync.WaitGroup
@@ -220,7 +229,7 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 		select {
 		case <-ctx.Done():
 			r.canceled.Store(true)
-			atk.Stop()
+			stop()
 			tracker.closeAll()
 		case <-done:
 		}
@@ -253,21 +262,13 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 	}
 
 	var encErr error
-	for res := range results {
+	consume := func(res *vegeta.Result, lag time.Duration) {
 		res.Attack = name
 		if r.canceled.Load() && res.Code == 0 {
-			mu.Lock()
 			m.AddCanceled()
-			mu.Unlock()
-			continue
+			return
 		}
-		var lag time.Duration
-		if at, ok := e.pacer.Scheduled(res.Seq); ok {
-			lag = res.Timestamp.Sub(start.Add(at))
-		}
-		mu.Lock()
 		m.Add(res, lag)
-		mu.Unlock()
 		if enc != nil && encErr == nil {
 			// Bounded files: about 170 B per result. The flush happens in
 			// this goroutine, between two whole results.
@@ -283,6 +284,26 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 					encErr = fmt.Errorf("load: results: %w", err)
 				}
 			}
+		}
+	}
+	if batches != nil {
+		for b := range batches {
+			mu.Lock()
+			for i := range b.n {
+				consume(&b.res[i], b.lag[i])
+			}
+			mu.Unlock()
+			a.recycle(b)
+		}
+	} else {
+		for res := range results {
+			var lag time.Duration
+			if at, ok := e.pacer.Scheduled(res.Seq); ok {
+				lag = res.Timestamp.Sub(start.Add(at))
+			}
+			mu.Lock()
+			consume(res, lag)
+			mu.Unlock()
 		}
 	}
 	close(done)

@@ -151,6 +151,28 @@ func (p *Pacer) Scheduled(hit uint64) (time.Duration, bool) {
 	return 0, false
 }
 
+// Due returns how many hits are due by elapsed: those whose Scheduled
+// offset is at most elapsed, capped by the schedule's length and maxHits
+// (0 at maximum rate, which has no schedule).
+func (p *Pacer) Due(elapsed time.Duration) uint64 {
+	if len(p.segs) == 0 || elapsed < 0 {
+		return 0
+	}
+	var h float64
+	for i, s := range p.segs {
+		if elapsed < s.start {
+			break
+		}
+		h = p.cum[i] + s.hits(min(elapsed-s.start, s.dur))
+	}
+	// Hit s is due when the cumulative hits reach s: hits 0..⌊h⌋ are due.
+	n := uint64(math.Floor(h)) + 1
+	if total, _ := p.Hits(); n > total {
+		n = total
+	}
+	return n
+}
+
 // Pace implements vegeta.Pacer: it waits until the next hit is due, sends at
 // once when behind (vegeta then catches up; the lag is measured, not hidden),
 // and stops after the last scheduled hit or maxHits.

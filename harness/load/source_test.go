@@ -22,7 +22,8 @@ func sourceBodies(o Options, k, n int) (bodies [][]byte, ids []string) {
 		st = tr.pool.New().(*sourceState)
 	}
 	for i := range n {
-		id, body := st.src.AppendBody(nil, tr.types[i%len(tr.types)])
+		body := st.src.AppendEvent(nil, tr.types[i%len(tr.types)])
+		id := eventIDOf(body)
 		ids = append(ids, id)
 		bodies = append(bodies, bytes.Replace(body, []byte(id), nil, 1))
 	}

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -12,11 +13,13 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
-// EventSource makes schema-valid event bodies. harness.Generator satisfies
-// it. A source is used by one goroutine at a time; the body it returns must
-// be freshly allocated (vegeta keeps it until the request is done).
+// EventSource makes schema-valid event bodies, appending one to dst and
+// returning the extended buffer. harness.Generator satisfies it. A source
+// is used by one goroutine at a time. The event_id is the body's: the
+// engine reads it from there for the rare event it reports, so that the
+// common path makes no string per event.
 type EventSource interface {
-	AppendBody(dst []byte, eventType string) (id string, body []byte)
+	AppendEvent(dst []byte, eventType string) []byte
 }
 
 // Authorizer is what the engine needs of harness.Authorizer: it sets the
@@ -76,15 +79,12 @@ type targeter struct {
 	// at every GC, and a fresh source's buffers regrew from nothing (at
 	// maximum rate, a third of the generator's allocated bytes).
 	sizes []atomic.Int64
-	// inTarget puts the headers on each Target; false when the fast
-	// transport adds them itself (see headerSet).
-	inTarget bool
 
 	events, duplicates atomic.Uint64
 }
 
 func newTargeter(url string, types []string, dupRatio float64, window int, seedBase uint64, newSource func(int64) EventSource) *targeter {
-	t := &targeter{url: url, types: types, dupRatio: dupRatio, newSource: newSource, seedBase: seedBase, inTarget: true,
+	t := &targeter{url: url, types: types, dupRatio: dupRatio, newSource: newSource, seedBase: seedBase,
 		sizes: make([]atomic.Int64, len(types))}
 	if dupRatio > 0 {
 		t.ring = &recent{slots: make([]atomic.Pointer[sent], window)}
@@ -92,13 +92,7 @@ func newTargeter(url string, types []string, dupRatio float64, window int, seedB
 	// sync.Pool keeps per-P sources, so workers rarely contend; a source the
 	// GC drops is replaced by one with a fresh seed, never a reused one, so
 	// no two sources produce the same event_id stream.
-	t.pool.New = func() any {
-		seed := splitmix(t.seedBase + t.seeds.Add(1))
-		return &sourceState{
-			src: t.newSource(int64(seed)),
-			rng: rand.New(rand.NewPCG(seed, splitmix(seed))),
-		}
-	}
+	t.pool.New = func() any { return t.newSourceState() }
 	return t
 }
 
@@ -118,33 +112,58 @@ func (t *targeter) target(tgt *vegeta.Target) error {
 		return vegeta.ErrNilTarget
 	}
 	tgt.Method, tgt.URL = http.MethodPost, t.url
-	if t.inTarget {
-		// The header map is shared and immutable: vegeta deep-copies it
-		// into each request.
-		tgt.Header = t.header.Load().h
-	}
+	// The header map is shared and immutable: vegeta deep-copies it into
+	// each request.
+	tgt.Header = t.header.Load().h
 	st := t.pool.Get().(*sourceState)
 	defer t.pool.Put(st)
+	tgt.Body, _ = t.next(st, nil)
+	return nil
+}
+
+// next returns the body of the next hit: a duplicate of a recent event, or
+// a fresh one appended to buf. A nil buf means the body is the caller's to
+// keep (vegeta holds it until its request is done), so it is freshly
+// allocated at the size this type needs; a non-nil one is the caller's
+// reused buffer, which the duplicate ring then cannot share. dup reports a
+// duplicate, whose body is the ring's (never buf).
+func (t *targeter) next(st *sourceState, buf []byte) (body []byte, dup bool) {
 	if t.ring != nil && st.rng.Float64() < t.dupRatio {
 		if e := t.ring.pick(st.rng.Uint64()); e != nil {
-			tgt.Body = e.body
 			t.duplicates.Add(1)
-			return nil
+			return e.body, true
 		}
 	}
 	ti := st.rng.IntN(len(t.types))
 	size := &t.sizes[ti]
 	want := size.Load()
-	_, body := st.src.AppendBody(make([]byte, 0, want+64), t.types[ti])
+	reused := buf != nil
+	if !reused {
+		buf = make([]byte, 0, want+64)
+	}
+	body = st.src.AppendEvent(buf[:0], t.types[ti])
 	if n := int64(len(body)); n > want {
 		size.Store(n) // a race may keep the smaller of two: the next body regrows once
 	}
-	tgt.Body = body
 	t.events.Add(1)
 	if t.ring != nil {
-		t.ring.put(&sent{body: body})
+		kept := body
+		if reused {
+			kept = bytes.Clone(body)
+		}
+		t.ring.put(&sent{body: kept})
 	}
-	return nil
+	return body, false
+}
+
+// newSourceState returns an event source and random stream with a seed no
+// other source of the run has had.
+func (t *targeter) newSourceState() *sourceState {
+	seed := splitmix(t.seedBase + t.seeds.Add(1))
+	return &sourceState{
+		src: t.newSource(int64(seed)),
+		rng: rand.New(rand.NewPCG(seed, splitmix(seed))),
+	}
 }
 
 // buildHeader returns the full header set of a delivery: content type, user

@@ -172,11 +172,17 @@ func failureOf(req *http.Request, status int, err error) Failure {
 	if f.Body, gerr = io.ReadAll(rc); gerr != nil {
 		return f
 	}
+	f.EventID = eventIDOf(f.Body)
+	return f
+}
+
+// eventIDOf is the event_id of an event body ("" if it has none).
+func eventIDOf(body []byte) string {
 	var ev struct {
 		EventID string `json:"event_id"`
 	}
-	if json.Unmarshal(f.Body, &ev) == nil {
-		f.EventID = ev.EventID
+	if json.Unmarshal(body, &ev) != nil {
+		return ""
 	}
-	return f
+	return ev.EventID
 }

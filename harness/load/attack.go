@@ -1,0 +1,313 @@
+package load
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// attack is the fast path's attack loop, vegeta's model without its per-hit
+// costs. Profiled at maximum rate (see the package doc), vegeta's Attacker
+// spent a fifth of the generator's CPU outside the socket on every hit: an
+// http.Request built and parsed from the URL, the header map copied twice
+// (by vegeta and by http.Client's redirect copier), http.Client's deadline
+// and redirect machinery, a fresh body slice for io.ReadAll, a Result on the
+// heap, a mutex for the sequence number, and an unbuffered channel send
+// that woke the consumer goroutine for every result. Here each worker
+// draws its hit number from an atomic counter, sleeps to the hit's place in
+// the schedule itself (no pacer goroutine), builds the event into a buffer
+// it reuses, sends it through the fast transport on a request it reuses,
+// and hands results to the consumer in batches: no allocation and no
+// goroutine switch per hit beyond the socket's.
+//
+// What comes out is vegeta's: the same Result records (Seq, Timestamp at
+// pick-up, Latency to the end of the body, Code, Error texts as vegeta
+// writes them), so results files, vegeta report and plot, and merges do
+// not change. --transport net/http runs vegeta's own Attacker instead.
+type attack struct {
+	pacer    *Pacer
+	paced    bool
+	maxHits  uint64
+	duration time.Duration
+	start    time.Time
+	url      string
+	rt       *h1Transport
+	tr       *targeter
+	onFail   func(Failure)
+	maxW     int64
+
+	seq     atomic.Uint64
+	spawned atomic.Int64
+	stopped atomic.Bool
+	done    chan struct{}
+	once    sync.Once
+	wg      sync.WaitGroup
+	out     chan *resultBatch
+	free    sync.Pool
+}
+
+const (
+	// batchSize and batchAge bound a batch of results: the consumer gets
+	// one channel receive per batchSize hits, and sees a result at most
+	// about batchAge after it completed (the live figures and a killed
+	// run's results file lag by that much).
+	batchSize = 64
+	batchAge  = 50 * time.Millisecond
+	// growLag is how long a hit may stay unclaimed after it fell due
+	// before the attack adds a worker for it: it found no worker free.
+	// This sizes the workers from what the receiver's latency needs
+	// (Little's law, as measured), up to the bound, instead of from the
+	// worst case; it is also the period of the check.
+	growLag = time.Millisecond
+)
+
+// resultBatch is results in the order one worker completed them, each with
+// its schedule lag.
+type resultBatch struct {
+	n     int
+	first time.Time
+	res   [batchSize]vegeta.Result
+	lag   [batchSize]time.Duration
+}
+
+func newAttack(p *Pacer, duration time.Duration, target string, rt *h1Transport, tr *targeter, maxW uint64, onFail func(Failure)) *attack {
+	a := &attack{
+		pacer: p, paced: len(p.segs) > 0, maxHits: p.maxHits, duration: duration,
+		url: target, rt: rt, tr: tr, onFail: onFail, maxW: int64(maxW),
+		done: make(chan struct{}), out: make(chan *resultBatch, 64),
+	}
+	a.free.New = func() any { return new(resultBatch) }
+	return a
+}
+
+// run starts initial workers and returns the batches of results, closed
+// once every worker has ended: when the schedule, Duration or the hit
+// bound is done, or after stop.
+func (a *attack) run(initial uint64) <-chan *resultBatch {
+	a.start = time.Now()
+	n := max(min(int64(initial), a.maxW), 1)
+	a.spawned.Store(n)
+	a.wg.Add(int(n))
+	for range n {
+		go a.worker()
+	}
+	if a.paced && n < a.maxW {
+		a.wg.Add(1)
+		go a.supervise()
+	}
+	go func() {
+		a.wg.Wait()
+		close(a.out)
+	}()
+	return a.out
+}
+
+// stop ends the attack: no hit starts after it. Hits in flight run on;
+// the engine aborts them by closing their connections.
+func (a *attack) stop() {
+	a.once.Do(func() {
+		a.stopped.Store(true)
+		close(a.done)
+	})
+}
+
+// recycle gives a batch back once the consumer is done with it.
+func (a *attack) recycle(b *resultBatch) {
+	b.n = 0
+	a.free.Put(b)
+}
+
+// supervise adds a worker for every hit left unclaimed growLag after it
+// fell due, up to the bound, as vegeta's pacer spawns a worker for a tick
+// no worker is free to take. It is one of the group, so no worker is added
+// after the group has ended; it ends with the schedule or at stop.
+func (a *attack) supervise() {
+	defer a.wg.Done()
+	total, _ := a.pacer.Hits()
+	tk := time.NewTicker(growLag)
+	defer tk.Stop()
+	for a.spawned.Load() < a.maxW {
+		select {
+		case <-a.done:
+			return
+		case <-tk.C:
+		}
+		el := time.Since(a.start)
+		claimed := a.seq.Load()
+		if el >= a.duration || claimed >= total {
+			return
+		}
+		due := a.pacer.Due(el - growLag)
+		if claimed >= due {
+			continue
+		}
+		n := min(int64(due-claimed), a.maxW-a.spawned.Load())
+		a.spawned.Add(n)
+		a.wg.Add(int(n))
+		for range n {
+			go a.worker()
+		}
+	}
+}
+
+func (a *attack) worker() {
+	defer a.wg.Done()
+	w := a.newHitter()
+	defer w.timer.Stop()
+	b := a.free.Get().(*resultBatch)
+	for {
+		seq := a.seq.Add(1) - 1
+		if a.maxHits > 0 && seq >= a.maxHits {
+			break
+		}
+		now := time.Now()
+		if now.Sub(a.start) >= a.duration {
+			break
+		}
+		var lag time.Duration
+		if a.paced {
+			at, ok := a.pacer.Scheduled(seq)
+			if !ok {
+				break
+			}
+			due := a.start.Add(at)
+			if wait := due.Sub(now); wait > paceQuantum {
+				// A sleeping worker's results would wait with it.
+				if b.n > 0 && (wait > batchAge || now.Sub(b.first) > batchAge) {
+					a.out <- b
+					b = a.free.Get().(*resultBatch)
+				}
+				if !w.sleep(wait) {
+					break
+				}
+				now = time.Now()
+			}
+			lag = now.Sub(due)
+		}
+		if a.stopped.Load() {
+			break
+		}
+		if b.n == 0 {
+			b.first = now
+		}
+		r := &b.res[b.n]
+		w.hit(seq, now, r)
+		b.lag[b.n] = lag
+		b.n++
+		if b.n == batchSize || r.Timestamp.Add(r.Latency).Sub(b.first) > batchAge {
+			a.out <- b
+			b = a.free.Get().(*resultBatch)
+		}
+	}
+	if b.n > 0 {
+		a.out <- b
+	} else {
+		a.free.Put(b)
+	}
+}
+
+// hitter is one worker's reused state.
+type hitter struct {
+	a       *attack
+	st      *sourceState
+	buf     []byte
+	rd      bytes.Reader
+	req     *http.Request
+	scratch []byte
+	timer   *time.Timer
+}
+
+func (a *attack) newHitter() *hitter {
+	w := &hitter{a: a, st: a.tr.newSourceState(), buf: make([]byte, 0, 1024), scratch: make([]byte, 4<<10)}
+	// The URL was validated with the options; the request is this
+	// worker's, rewound for every hit.
+	w.req, _ = http.NewRequest(http.MethodPost, a.url, nil)
+	w.req.Body = io.NopCloser(&w.rd)
+	w.timer = time.NewTimer(time.Hour)
+	w.timer.Stop()
+	return w
+}
+
+// sleep waits d, or until the attack is stopped (false).
+func (w *hitter) sleep(d time.Duration) bool {
+	w.timer.Reset(d)
+	select {
+	case <-w.timer.C:
+		return true
+	case <-w.a.done:
+		return false
+	}
+}
+
+// hit sends one event and fills r as vegeta's Attacker would.
+func (w *hitter) hit(seq uint64, began time.Time, r *vegeta.Result) {
+	a := w.a
+	body, dup := a.tr.next(w.st, w.buf)
+	if !dup {
+		w.buf = body[:0] // keep what the body grew the buffer to
+	}
+	*r = vegeta.Result{Seq: seq, Timestamp: began, Method: http.MethodPost, URL: a.url}
+	w.rd.Reset(body)
+	w.req.ContentLength = int64(len(body))
+	resp, err := a.rt.RoundTrip(w.req)
+	if err != nil {
+		r.Latency = time.Since(began)
+		r.Error = (&url.Error{Op: "Post", URL: a.url, Err: err}).Error()
+		w.fail(body, 0, err, nil)
+		return
+	}
+	// The Response lives in its connection, which Close hands to the
+	// next hit: everything is read from it before.
+	code, status := resp.StatusCode, resp.Status
+	failed := code < 200 || code > 299
+	n, answer, err := w.drain(resp.Body, failed)
+	_ = resp.Body.Close()
+	r.Latency = time.Since(began)
+	if failed {
+		w.fail(body, code, nil, answer)
+	}
+	if err != nil {
+		// vegeta keeps no status for an answer whose body failed.
+		r.Error = err.Error()
+		return
+	}
+	r.BytesIn, r.BytesOut = uint64(n), uint64(len(body))
+	if r.Code = uint16(code); r.Code < 200 || r.Code >= 400 {
+		r.Error = status
+	}
+}
+
+// drain reads an answer's body to its end, at most maxResponseBytes of it
+// (the rest is abandoned with the connection, as the tap's cap does on the
+// net/http path), and keeps the start of a failed one.
+func (w *hitter) drain(body io.Reader, failed bool) (n int, answer []byte, err error) {
+	for n < maxResponseBytes {
+		p := w.scratch[:min(len(w.scratch), maxResponseBytes-n)]
+		k, rerr := body.Read(p)
+		if failed && len(answer) < answerPrefix {
+			answer = append(answer, p[:min(k, answerPrefix-len(answer))]...)
+		}
+		n += k
+		if rerr == io.EOF {
+			return n, answer, nil
+		}
+		if rerr != nil {
+			return n, answer, rerr
+		}
+	}
+	return n, answer, nil
+}
+
+// fail reports a delivery that was not acknowledged, with a copy of its
+// body (the buffer is the worker's, reused by the next hit).
+func (w *hitter) fail(body []byte, status int, err error, answer []byte) {
+	if w.a.onFail != nil {
+		w.a.onFail(Failure{EventID: eventIDOf(body), Body: bytes.Clone(body), Status: status, Err: err, Answer: answer})
+	}
+}
