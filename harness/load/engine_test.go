@@ -10,8 +10,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"testing"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/hookproof/hookproof/harness"

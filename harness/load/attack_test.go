@@ -1,0 +1,228 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookproof/hookproof/harness"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// The fast path's attack loop must count what vegeta's Attacker counts:
+// the same receivers, run through both (--transport net/http is vegeta's
+// loop over net/http), give the same codes, error classes, bytes and lost
+// events.
+func TestAttackLoopCountsAsVegetaDoes(t *testing.T) {
+	t.Parallel()
+	const n = 40
+	for _, tc := range []struct {
+		name    string
+		handler func(n int64) http.HandlerFunc // n counts the run's requests from 0
+	}{
+		{"acks with a body", func(int64) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"received":true}`) }
+		}},
+		{"every third answer a 503 with a reason", func(n int64) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				if n%3 == 0 {
+					w.WriteHeader(http.StatusServiceUnavailable)
+					io.WriteString(w, "busy")
+				}
+			}
+		}},
+		{"a redirect, which RiskOS does not follow", func(int64) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/elsewhere", http.StatusFound) }
+		}},
+		{"a chunked 400", func(int64) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusBadRequest)
+				io.WriteString(w, "bad ")
+				w.(http.Flusher).Flush()
+				io.WriteString(w, "event")
+			}
+		}},
+		{"the connection cut before any answer", func(int64) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				if c, _, err := w.(http.Hijacker).Hijack(); err == nil {
+					c.Close()
+				}
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var requests, received atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				k, _ := io.Copy(io.Discard, r.Body)
+				received.Add(k)
+				tc.handler(requests.Add(1)-1)(w, r)
+			}))
+			t.Cleanup(srv.Close)
+			cfg := testConfig(srv.URL)
+			sums := map[string]*Summary{}
+			for _, tr := range []string{TransportFast, TransportNetHTTP} {
+				requests.Store(0)
+				received.Store(0)
+				e, err := New(cfg, Options{Rate: 0, MaxRequests: n, Duration: 10 * time.Second, MaxWorkers: 4, Transport: tr, Seed: 5}, testAuth(t, cfg))
+				if err != nil {
+					t.Fatal(err)
+				}
+				s, err := e.Run(context.Background(), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s.Transport != tr {
+					t.Fatalf("ran %s; want %s", s.Transport, tr)
+				}
+				// vegeta counts bytes out of answered requests only.
+				if len(s.Errors) == 0 && s.BytesOut != uint64(received.Load()) {
+					t.Errorf("%s: bytes out %d; the receiver read %d", tr, s.BytesOut, received.Load())
+				}
+				sums[tr] = s
+			}
+			fast, ref := sums[TransportFast], sums[TransportNetHTTP]
+			if fast.Requests != n || ref.Requests != n {
+				t.Fatalf("requests fast %d, net/http %d; want %d each", fast.Requests, ref.Requests, n)
+			}
+			type counts struct {
+				Codes, Errors             map[string]uint64
+				Acked, Retryable, Lost    uint64
+				BytesIn, BytesOut, Losses uint64
+			}
+			of := func(s *Summary) counts {
+				return counts{s.StatusCodes, s.Errors, s.Acked, s.Retryable, s.Lost, s.BytesIn, s.BytesOut, uint64(len(s.LostEvents))}
+			}
+			// Bytes out are the run's own events (checked above against
+			// what the receiver read), so they differ between the runs.
+			f, r := of(fast), of(ref)
+			f.BytesOut, r.BytesOut = 0, 0
+			if !equalCounts(f.Codes, r.Codes) || !equalCounts(f.Errors, r.Errors) || f.Acked != r.Acked ||
+				f.Retryable != r.Retryable || f.Lost != r.Lost || f.BytesIn != r.BytesIn || f.Losses != r.Losses {
+				t.Errorf("fast path counted %+v; vegeta's loop %+v", f, r)
+			}
+			for _, ev := range fast.LostEvents {
+				if ev.EventID == "" {
+					t.Errorf("lost event without its event_id: %+v", ev)
+				}
+			}
+		})
+	}
+}
+
+func equalCounts[K comparable](a, b map[K]uint64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// A receiver slower than the workers in hand gets more of them, up to the
+// bound: the schedule is held, not stretched, and never by more workers
+// than allowed.
+func TestAttackAddsWorkersForASlowReceiver(t *testing.T) {
+	t.Parallel()
+	const maxWorkers = 40
+	var inFlight, peak atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		n := inFlight.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		// Slow on purpose: 10 initial workers carry 50/s at this latency,
+		// the schedule asks for 100/s.
+		<-time.After(200 * time.Millisecond)
+		inFlight.Add(-1)
+	}))
+	t.Cleanup(srv.Close)
+	cfg := testConfig(srv.URL)
+	e, err := New(cfg, Options{Rate: 100, Duration: 2 * time.Second, MaxWorkers: maxWorkers}, testAuth(t, cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := e.Run(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Acked < 190 {
+		t.Errorf("acked %d of the 200 scheduled; want the schedule held by more workers", s.Acked)
+	}
+	if p := peak.Load(); p > maxWorkers || p <= 10 {
+		t.Errorf("peak concurrency %d; want more than the 10 initial workers and at most %d", p, maxWorkers)
+	}
+}
+
+// Every hit of a run has its own sequence number, 0 to n-1, as in a results
+// file vegeta wrote, and its recorded schedule lag matches its Seq.
+func TestAttackNumbersEveryHitOnce(t *testing.T) {
+	t.Parallel()
+	s := newSink(t, nil)
+	cfg := testConfig(s.URL)
+	var out bytes.Buffer
+	const n = 300
+	e, err := New(cfg, Options{Rate: 1000, MaxRequests: n, Duration: 5 * time.Second, Results: &out}, testAuth(t, cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	dec := vegeta.NewDecoder(&out)
+	var seqs []uint64
+	for {
+		var r vegeta.Result
+		if err := dec.Decode(&r); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, r.Seq)
+	}
+	slices.Sort(seqs)
+	if len(seqs) != n || seqs[0] != 0 || seqs[n-1] != n-1 || len(slices.Compact(seqs)) != n {
+		t.Fatalf("sequence numbers %v; want 0..%d once each", seqs, n-1)
+	}
+}
+
+// The fast path's hit allocates nothing once its worker is warm: no
+// request, header map, body slice or Result per event.
+func TestFastHitAllocatesNothing(t *testing.T) {
+	url := rawAckServer(t)
+	hs, err := newHeaderSet(http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer tok"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast := newH1Transport((&net.Dialer{}).DialContext, http.DefaultTransport, 1, 5*time.Second)
+	tr := newTargeter(url, harness.EventTypeNames(), 0, 1, 1, defaultSource)
+	tr.header.Store(hs)
+	fast.headers = &tr.header
+	t.Cleanup(fast.closeIdle)
+	p, err := NewPacer(0, time.Second, nil, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newAttack(p, time.Second, url, fast, tr, 1, nil)
+	w := a.newHitter()
+	var r vegeta.Result
+	for range 100 { // grows the body buffer to the largest event type
+		w.hit(0, time.Now(), &r)
+	}
+	if r.Code != 200 {
+		t.Fatalf("status %d %s", r.Code, r.Error)
+	}
+	if allocs := testing.AllocsPerRun(1000, func() { w.hit(0, time.Now(), &r) }); allocs != 0 {
+		t.Errorf("a hit allocates %.1f times; want 0", allocs)
+	}
+}
