@@ -76,7 +76,7 @@ run cleanly: the partial results are reported and written, exit code 130.`,
 	fs.StringVar(&lf.output, "output", "", "write every result to this file in vegeta's format (vegeta report / vegeta plot read it), each with its schedule lag, flushed each second")
 	fs.StringVar(&lf.shard, "shard", "", "i/n: this generator's share (1/n of the rate, its own event_id space), e.g. 0/4")
 	fs.StringVar(&lf.runID, "run-id", "", "name of the run in --output and the report, shared by its shards so a merge refuses other runs' (default: derived from the shard layout with --shard, random otherwise)")
-	fs.StringVar(&lf.transport, "transport", load.TransportFast, "HTTP client for a plain-http target: fast (hookproof's HTTP/1.1 client) or net/http (Go's, to rule the fast one out)")
+	fs.StringVar(&lf.transport, "transport", load.TransportFast, "engine for a plain-http target: fast (hookproof's attack loop and HTTP/1.1 client) or net/http (vegeta's attacker over Go's client, to rule the fast one out)")
 	// Hidden: for scripts/bench-load and whoever tunes the engine; not a
 	// user-facing feature.
 	fs.StringVar(&lf.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
@@ -255,7 +255,7 @@ func runLoad(ctx context.Context, cmd *cobra.Command, cfg harness.Config, lf loa
 			fmt.Fprintf(stderr, "  step %6.0f/s: sent %6.0f/s, %.2f %% 2xx, p99 %.1f ms\n", rate, s.SentRate, 100*s.SuccessRatio, s.ResponseLatencyMS.P99)
 		})
 	} else {
-		fmt.Fprintf(stderr, "hookproof load: %s against %s for %s (auth %s, transport %s)\n", shape(opts), harness.RedactURL(cfg.Target), opts.Duration, cfg.Auth.Type, transportOf(cfg.Target, opts.Transport))
+		fmt.Fprintf(stderr, "hookproof load: %s against %s for %s (auth %s, transport %s)\n", shape(opts), harness.RedactURL(cfg.Target), opts.Duration, cfg.Auth.Type, load.TransportFor(cfg.Target, opts.Transport))
 		var e *load.Engine
 		if e, runErr = load.New(cfg, opts, auth); runErr == nil {
 			s, runErr = e.Run(ctx, live.observe)
@@ -354,15 +354,6 @@ func shape(o load.Options) string {
 		fmt.Fprintf(&b, ", shard %s", o.Shard)
 	}
 	return b.String()
-}
-
-// transportOf is the client a run against target uses: https always goes
-// through net/http.
-func transportOf(target, transport string) string {
-	if !strings.HasPrefix(target, "http:") {
-		return load.TransportNetHTTP
-	}
-	return transport
 }
 
 // writeLoadSummary prints the end-of-run summary.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -160,13 +159,12 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 	tr.header.Store(hs)
 	var rt http.RoundTripper = harness.NoReplay(base)
 	var fast *h1Transport
-	transport := TransportNetHTTP
-	if u, err := url.Parse(o.target); err == nil && u.Scheme == "http" && u.User == nil && o.Transport == TransportFast {
+	transport := TransportFor(o.target, o.Transport)
+	if transport == TransportFast {
 		// Plain HTTP takes the fast path: the engine's own attack loop
 		// over its own HTTP/1.1 transport, which writes the headers
 		// itself and bounds each exchange with a connection deadline
 		// instead of Client.Timeout's goroutine.
-		transport = TransportFast
 		fast = newH1Transport(base.DialContext, rt, conns, o.timeout)
 		fast.headers = &tr.header
 		defer fast.closeIdle()

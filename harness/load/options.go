@@ -66,8 +66,10 @@ type Options struct {
 	// last DuplicateWindow events with its original event_id and body.
 	DuplicateRatio  float64
 	DuplicateWindow int // default 1024
-	// MaxWorkers bounds vegeta's workers (see the Default* constants);
-	// Connections bounds the sockets to the target (default MaxWorkers).
+	// MaxWorkers bounds the workers, and so the requests in flight (see the
+	// Default* constants); a paced run starts with a few and adds one for
+	// each hit no worker was free to take, up to the bound. Connections
+	// bounds the sockets to the target (default MaxWorkers).
 	MaxWorkers  int
 	Connections int
 	// Seed seeds event generation; each run mixes in a random nonce so that
@@ -90,9 +92,11 @@ type Options struct {
 	// that merges refuse shards of different runs; empty means
 	// LayoutRunID of the run's layout for a shard, NewRunID otherwise.
 	RunID string
-	// Transport picks the HTTP client of a plain-http target: TransportFast
-	// (the default) or TransportNetHTTP, to rule the fast path out when
-	// a figure looks wrong. https targets always use net/http.
+	// Transport picks the engine of a plain-http target: TransportFast (the
+	// default: the engine's attack loop and HTTP/1.1 client) or
+	// TransportNetHTTP (vegeta's Attacker over net/http), to rule the fast
+	// path out when a figure looks wrong. https targets always use
+	// net/http (see TransportFor).
 	Transport string
 	// OnFailure, if set, is called for every answer that is not a 2xx and
 	// every transport error, with the event that got it. It is called from
@@ -105,6 +109,20 @@ type Options struct {
 	// NewSource makes one event source per sending goroutine; nil means
 	// harness.NewGenerator.
 	NewSource func(seed int64) EventSource
+}
+
+// TransportFor is the client a run against target with the asked
+// transport uses: the fast path takes plain http without credentials in
+// the URL (net/http turns those into a header); everything else, https
+// first, goes through vegeta's Attacker and net/http.
+func TransportFor(target, transport string) string {
+	if transport != TransportFast {
+		return TransportNetHTTP
+	}
+	if u, err := url.Parse(target); err != nil || u.Scheme != "http" || u.User != nil {
+		return TransportNetHTTP
+	}
+	return TransportFast
 }
 
 // settings are Options resolved against the Config: what one engine runs
