@@ -18,10 +18,10 @@ import (
 // http.Request built and parsed from the URL, the header map copied twice
 // (by vegeta and by http.Client's redirect copier), http.Client's deadline
 // and redirect machinery, a fresh body slice for io.ReadAll, a Result on the
-// heap, a mutex for the sequence number, and an unbuffered channel send
-// that woke the consumer goroutine for every result. Here each worker
-// draws its hit number from an atomic counter, sleeps to the hit's place in
-// the schedule itself (no pacer goroutine), builds the event into a buffer
+// heap, a pacer goroutine handing each tick to a worker, and an
+// unbuffered channel send that woke the consumer goroutine for every
+// result. Here each worker takes its place in the schedule from an atomic
+// counter, sleeps to it itself (no pacer goroutine), builds the event into a buffer
 // it reuses, sends it through the fast transport on a request it reuses,
 // and hands results to the consumer in batches: no allocation and no
 // goroutine switch per hit beyond the socket's.
@@ -42,7 +42,13 @@ type attack struct {
 	onFail   func(Failure)
 	maxW     int64
 
-	seq     atomic.Uint64
+	// slots counts the schedule's hits handed to workers; a worker sleeps
+	// to its slot's time. Seq is given at pick-up instead, with the
+	// Timestamp under one lock, as vegeta's Attacker does: vegeta plot
+	// walks results in Seq order and refuses a timestamp that goes back.
+	slots   atomic.Uint64
+	seqMu   sync.Mutex
+	seq     uint64
 	spawned atomic.Int64
 	stopped atomic.Bool
 	done    chan struct{}
@@ -139,7 +145,7 @@ func (a *attack) supervise() {
 		case <-tk.C:
 		}
 		el := time.Since(a.start)
-		claimed := a.seq.Load()
+		claimed := a.slots.Load()
 		if el >= a.duration || claimed >= total {
 			return
 		}
@@ -162,21 +168,21 @@ func (a *attack) worker() {
 	defer w.timer.Stop()
 	b := a.free.Get().(*resultBatch)
 	for {
-		seq := a.seq.Add(1) - 1
-		if a.maxHits > 0 && seq >= a.maxHits {
+		slot := a.slots.Add(1) - 1
+		if a.maxHits > 0 && slot >= a.maxHits {
 			break
 		}
 		now := time.Now()
 		if now.Sub(a.start) >= a.duration {
 			break
 		}
-		var lag time.Duration
+		var due time.Time
 		if a.paced {
-			at, ok := a.pacer.Scheduled(seq)
+			at, ok := a.pacer.Scheduled(slot)
 			if !ok {
 				break
 			}
-			due := a.start.Add(at)
+			due = a.start.Add(at)
 			if wait := due.Sub(now); wait > paceQuantum {
 				// A sleeping worker's results would wait with it.
 				if b.n > 0 && (wait > batchAge || now.Sub(b.first) > batchAge) {
@@ -186,12 +192,19 @@ func (a *attack) worker() {
 				if !w.sleep(wait) {
 					break
 				}
-				now = time.Now()
 			}
-			lag = now.Sub(due)
 		}
 		if a.stopped.Load() {
 			break
+		}
+		a.seqMu.Lock()
+		seq := a.seq
+		a.seq++
+		now = time.Now()
+		a.seqMu.Unlock()
+		var lag time.Duration
+		if a.paced {
+			lag = now.Sub(due)
 		}
 		if b.n == 0 {
 			b.first = now

@@ -7,6 +7,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -164,35 +167,55 @@ func TestAttackAddsWorkersForASlowReceiver(t *testing.T) {
 	}
 }
 
-// Every hit of a run has its own sequence number, 0 to n-1, as in a results
-// file vegeta wrote, and its recorded schedule lag matches its Seq.
+// Every hit of a run has its own sequence number, 0 to n-1, and timestamps
+// that do not go back in Seq order, as in a results file vegeta's Attacker
+// writes: vegeta plot walks a file in Seq order and refuses one whose
+// timestamps go back.
 func TestAttackNumbersEveryHitOnce(t *testing.T) {
 	t.Parallel()
+	veg := vegetaCLI(t)
 	s := newSink(t, nil)
 	cfg := testConfig(s.URL)
-	var out bytes.Buffer
-	const n = 300
-	e, err := New(cfg, Options{Rate: 1000, MaxRequests: n, Duration: 5 * time.Second, Results: &out}, testAuth(t, cfg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Run(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	dec := vegeta.NewDecoder(&out)
-	var seqs []uint64
-	for {
-		var r vegeta.Result
-		if err := dec.Decode(&r); err == io.EOF {
-			break
-		} else if err != nil {
+	const n = 2000
+	for _, rate := range []float64{0, 4000} {
+		var out bytes.Buffer
+		e, err := New(cfg, Options{Rate: rate, MaxRequests: n, Duration: 5 * time.Second, MaxWorkers: 16, Results: &out}, testAuth(t, cfg))
+		if err != nil {
 			t.Fatal(err)
 		}
-		seqs = append(seqs, r.Seq)
-	}
-	slices.Sort(seqs)
-	if len(seqs) != n || seqs[0] != 0 || seqs[n-1] != n-1 || len(slices.Compact(seqs)) != n {
-		t.Fatalf("sequence numbers %v; want 0..%d once each", seqs, n-1)
+		if _, err := e.Run(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "results.bin")
+		if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := exec.Command(veg, "plot", path).CombinedOutput(); err != nil {
+			t.Errorf("rate %g: vegeta plot: %v\n%.300s", rate, err, b)
+		}
+		dec := vegeta.NewDecoder(&out)
+		var results []vegeta.Result
+		for {
+			var r vegeta.Result
+			if err := dec.Decode(&r); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			results = append(results, r)
+		}
+		slices.SortFunc(results, func(a, b vegeta.Result) int { return int(a.Seq) - int(b.Seq) })
+		for i, r := range results {
+			if r.Seq != uint64(i) {
+				t.Fatalf("rate %g: sequence numbers skip or repeat at %d (%d)", rate, i, r.Seq)
+			}
+			if i > 0 && r.Timestamp.Before(results[i-1].Timestamp) {
+				t.Fatalf("rate %g: hit %d started before hit %d", rate, i, i-1)
+			}
+		}
+		if len(results) != n {
+			t.Fatalf("rate %g: %d results; want %d", rate, len(results), n)
+		}
 	}
 }
 
