@@ -37,7 +37,7 @@ const (
 	MaxRunDuration = 24 * time.Hour
 	// MaxRateRequestsPerSecond bounds a maximum-rate run whose MaxRequests is
 	// zero: Duration × this many requests, well above what one generator
-	// sends (about 15k/s on two cores).
+	// sends (about 60k/s on two cores shared with a receiver).
 	MaxRateRequestsPerSecond = 200_000
 	// DefaultLostEvents caps the lost event_ids a summary lists.
 	DefaultLostEvents = 1000
