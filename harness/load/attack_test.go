@@ -3,6 +3,7 @@ package load
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,6 +52,14 @@ func TestAttackLoopCountsAsVegetaDoes(t *testing.T) {
 				io.WriteString(w, "bad ")
 				w.(http.Flusher).Flush()
 				io.WriteString(w, "event")
+			}
+		}},
+		{"a session cookie near 4 KB and a proxy chain's headers", func(int64) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Set-Cookie", "session="+strings.Repeat("c", 4090))
+				for i := range 150 {
+					w.Header().Add(fmt.Sprintf("X-Hop-%d", i), "proxy")
+				}
 			}
 		}},
 		{"the connection cut before any answer", func(int64) http.HandlerFunc {
@@ -130,6 +140,33 @@ func equalCounts[K comparable](a, b map[K]uint64) bool {
 		}
 	}
 	return true
+}
+
+// A receiver that closes idle keep-alive connections sooner than the
+// next hit comes (Go's IdleTimeout, nginx's keepalive_timeout) must not
+// lose that hit: every reuse checks that the receiver has not closed the
+// connection.
+func TestAttackReusesNoConnectionTheReceiverClosed(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+	}))
+	// Idle connections close after 20 ms; hits come every 100 ms.
+	srv.Config.IdleTimeout = 20 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	cfg := testConfig(srv.URL)
+	e, err := New(cfg, Options{Rate: 10, Duration: 1500 * time.Millisecond, MaxWorkers: 1}, testAuth(t, cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := e.Run(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Requests < 14 || s.Acked != s.Requests {
+		t.Errorf("acked %d of %d (errors %v); want every hit acked on a fresh connection", s.Acked, s.Requests, s.Errors)
+	}
 }
 
 // A receiver slower than the workers in hand gets more of them, up to the

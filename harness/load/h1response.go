@@ -11,9 +11,13 @@ import (
 	"strconv"
 )
 
-// maxResponseHeaders bounds the header lines of one answer, so that a
-// hostile receiver cannot make the generator loop or grow.
-const maxResponseHeaders = 128
+// maxHeaderBytes bounds the head of one answer (status line, header
+// lines, or a chunked body's trailer), so that a hostile receiver cannot
+// make the generator loop or grow. net/http's client allows 10 MB; 1 MiB
+// is far more than any webhook ack carries (a session cookie near the
+// 4 KB browsers allow, a hundred headers from a proxy chain) and still
+// bounded.
+const maxHeaderBytes = 1 << 20
 
 // errMalformed is a response that is not HTTP/1.x.
 var errMalformed = errors.New("load: malformed HTTP response")
@@ -48,7 +52,11 @@ func readResponseInto(br *bufio.Reader, req *http.Request, resp *http.Response, 
 }
 
 func readOneResponse(br *bufio.Reader, req *http.Request, resp *http.Response, lb *lengthBody, status *string) error {
-	line, err := readLine(br)
+	budget := maxHeaderBytes
+	line, cut, err := readLine(br, &budget)
+	if err == nil && cut {
+		err = fmt.Errorf("%w: status line longer than %d bytes", errMalformed, br.Size())
+	}
 	if err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF // the connection closed before any answer
@@ -76,11 +84,8 @@ func readOneResponse(br *bufio.Reader, req *http.Request, resp *http.Response, l
 	}
 	keepAlive10 := false
 	chunked := false
-	for n := 0; ; n++ {
-		if n == maxResponseHeaders {
-			return fmt.Errorf("%w: more than %d header lines", errMalformed, maxResponseHeaders)
-		}
-		line, err := readLine(br)
+	for {
+		line, cut, err := readLine(br, &budget)
 		if err != nil {
 			return unexpected(err)
 		}
@@ -90,6 +95,10 @@ func readOneResponse(br *bufio.Reader, req *http.Request, resp *http.Response, l
 		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
 			return fmt.Errorf("%w: header line %q", errMalformed, truncate(line))
+		}
+		framing := asciiEqualFold(name, "content-length") || asciiEqualFold(name, "transfer-encoding") || asciiEqualFold(name, "connection")
+		if cut && framing {
+			return fmt.Errorf("%w: %s header longer than %d bytes", errMalformed, name, br.Size())
 		}
 		value = bytes.TrimSpace(value)
 		switch {
@@ -134,20 +143,42 @@ func readOneResponse(br *bufio.Reader, req *http.Request, resp *http.Response, l
 }
 
 // readLine returns one line without its CRLF; it is valid until the next
-// read from br. A line longer than br's buffer is an error.
-func readLine(br *bufio.Reader) ([]byte, error) {
-	line, err := br.ReadSlice('\n')
+// read from br. A line longer than br's buffer comes back cut to the
+// buffer's length, with cut set, and the rest of it is read and dropped:
+// the transport interprets only short lines (the status line and the
+// framing headers), and a long header of another name, say a Set-Cookie,
+// must not cost the answer. Every byte read counts against budget; a head
+// over it is an error.
+func readLine(br *bufio.Reader, budget *int) (line []byte, cut bool, err error) {
+	line, err = br.ReadSlice('\n')
+	*budget -= len(line)
 	if err == bufio.ErrBufferFull {
-		return nil, fmt.Errorf("%w: line longer than %d bytes", errMalformed, br.Size())
+		// Reading the rest refills the buffer under the slice: keep a
+		// copy of its start, which holds the name the caller looks at.
+		cut = true
+		line = append([]byte(nil), line[:min(len(line), 256)]...)
+		for err == bufio.ErrBufferFull {
+			if *budget < 0 {
+				return nil, false, fmt.Errorf("%w: answer head longer than %d bytes", errMalformed, maxHeaderBytes)
+			}
+			var rest []byte
+			rest, err = br.ReadSlice('\n')
+			*budget -= len(rest)
+		}
+	}
+	if *budget < 0 {
+		return nil, false, fmt.Errorf("%w: answer head longer than %d bytes", errMalformed, maxHeaderBytes)
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	line = line[:len(line)-1]
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
+	if !cut {
+		line = line[:len(line)-1]
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
 	}
-	return line, nil
+	return line, cut, nil
 }
 
 func unexpected(err error) error {
@@ -221,14 +252,14 @@ func (b *chunkedBody) Read(p []byte) (int, error) {
 	if err != io.EOF {
 		return n, unexpected(err)
 	}
-	for range maxResponseHeaders {
-		line, err := readLine(b.br)
+	budget := maxHeaderBytes
+	for {
+		line, cut, err := readLine(b.br, &budget)
 		if err != nil {
 			return n, unexpected(err)
 		}
-		if len(line) == 0 {
+		if len(line) == 0 && !cut {
 			return n, io.EOF
 		}
 	}
-	return n, fmt.Errorf("%w: trailer too long", errMalformed)
 }

@@ -65,8 +65,10 @@ func TestReadResponseRefusesMalformedAnswers(t *testing.T) {
 		{"negative length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"},
 		{"unknown coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"},
 		{"header without colon", "HTTP/1.1 200 OK\r\nnonsense\r\n\r\n"},
-		{"endless headers", "HTTP/1.1 200 OK\r\n" + strings.Repeat("X: y\r\n", maxResponseHeaders+1) + "\r\n"},
-		{"line too long", "HTTP/1.1 200 OK\r\nX: " + strings.Repeat("y", 5000) + "\r\n\r\n"},
+		{"endless headers", "HTTP/1.1 200 OK\r\n" + strings.Repeat("X: y\r\n", maxHeaderBytes/6+1) + "\r\n"},
+		{"endless header line", "HTTP/1.1 200 OK\r\nX: " + strings.Repeat("y", maxHeaderBytes) + "\r\n\r\n"},
+		{"framing header too long", "HTTP/1.1 200 OK\r\nConnection: " + strings.Repeat("keep-alive, ", 500) + "\r\n\r\n"},
+		{"status line too long", "HTTP/1.1 200 " + strings.Repeat("O", 5000) + "\r\n\r\n"},
 		{"endless early hints", strings.Repeat("HTTP/1.1 103 Early Hints\r\n\r\n", 9)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -91,5 +93,32 @@ func TestReadResponseRefusesMalformedAnswers(t *testing.T) {
 	}
 	if _, err := io.ReadAll(resp.Body); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("short body: error %v; want io.ErrUnexpectedEOF", err)
+	}
+}
+
+// Long and many header lines the transport does not interpret are read
+// past, as net/http reads them, and leave the connection at the next
+// answer: a session cookie near the 4 KB browsers allow, or a proxy chain's
+// hundred headers, must not cost an ack.
+func TestReadResponseReadsPastLongAndManyHeaders(t *testing.T) {
+	t.Parallel()
+	post, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1/", nil)
+	raw := "HTTP/1.1 200 OK\r\nSet-Cookie: s=" + strings.Repeat("c", 5000) + "\r\n" +
+		strings.Repeat("X-Hop: proxy\r\n", 150) + "Content-Length: 2\r\n\r\nOK" +
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nX-Trailer: " + strings.Repeat("t", 5000) + "\r\n\r\n" +
+		"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"
+	br := bufio.NewReaderSize(strings.NewReader(raw), 4096)
+	for _, want := range []struct {
+		code int
+		body string
+	}{{200, "OK"}, {200, "hi"}, {201, ""}} {
+		resp, err := readResponse(br, post)
+		if err != nil {
+			t.Fatalf("answer %d: %v", want.code, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != want.code || string(body) != want.body {
+			t.Fatalf("got %d %q %v; want %d %q", resp.StatusCode, body, err, want.code, want.body)
+		}
 	}
 }

@@ -144,7 +144,6 @@ func TestH1TransportReplacesAnIdleConnectionThePeerClosed(t *testing.T) {
 	t.Parallel()
 	url, closed := oneShotServer(t)
 	fast := newTestH1(t, 1, 5*time.Second)
-	fast.staleAfter = 0 // probe every reuse
 	for i := range 3 {
 		if code, body, err := post(t, fast, url, "{}", nil); err != nil || code != 200 || body != "OK" {
 			t.Fatalf("request %d: %d %q %v; want 200 OK on a fresh connection", i, code, body, err)
@@ -162,7 +161,6 @@ func TestH1TransportKeepsAnOpenIdleConnectionWhoseDeadlinePassed(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	fast := newTestH1(t, 1, 5*time.Second)
-	fast.staleAfter = 0 // probe every reuse
 	for i := range 3 {
 		if code, _, err := post(t, fast, srv.URL, "{}", nil); err != nil || code != 200 {
 			t.Fatalf("request %d: %d %v; want 200", i, code, err)

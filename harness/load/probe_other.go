@@ -2,8 +2,16 @@
 
 package load
 
-import "syscall"
+import (
+	"syscall"
+	"time"
+)
 
-// peerClosed cannot peek on this platform, so an idle connection past
-// staleAfter is always replaced: a fresh dial is cheaper than a lost event.
-func peerClosed(syscall.RawConn) bool { return true }
+// peeker cannot peek on this platform: a connection idle for longer than
+// staleAfter counts as closed, since a fresh dial is cheaper than a lost
+// event, and a younger one as open.
+type peeker struct{}
+
+func newPeeker(syscall.RawConn) *peeker { return &peeker{} }
+
+func (*peeker) peerClosed(idle time.Duration) bool { return idle >= staleAfter }
