@@ -37,7 +37,8 @@ type h1Transport struct {
 	fallback http.RoundTripper
 	// timeout bounds one exchange from connection pick-up to the closing of
 	// the response body, as http.Client.Timeout would, give or take the
-	// watchdog's period (a tenth of it); 0 means none.
+	// watchdog's period (a hundredth of it, so that an answer past the
+	// timeout is not counted as an ack); 0 means none.
 	timeout time.Duration
 
 	// headers, if set, are written into every request after req.Header
@@ -139,7 +140,7 @@ func (t *h1Transport) untrack(c *h1Conn) {
 // with an i/o timeout. One goroutine and one ticker for all connections,
 // where a deadline per request would arm and stop a runtime timer each time.
 func (t *h1Transport) watch() {
-	tk := time.NewTicker(max(t.timeout/10, time.Millisecond))
+	tk := time.NewTicker(max(t.timeout/100, time.Millisecond))
 	defer tk.Stop()
 	for {
 		select {
