@@ -41,6 +41,7 @@ type attack struct {
 	tr       *targeter
 	onFail   func(Failure)
 	maxW     int64
+	minW     int64
 
 	// slots counts the schedule's hits handed to workers; a worker sleeps
 	// to its slot's time. Seq is given at pick-up instead, with the
@@ -71,6 +72,13 @@ const (
 	// (Little's law, as measured), up to the bound, instead of from the
 	// worst case; it is also the period of the check.
 	growLag = time.Millisecond
+	// shrinkWait is how long a worker may wait for its next hit before it
+	// ends after that hit, down to the initial workers: more workers than
+	// the receiver's latency needs only spread the hits over more
+	// connections and hold more memory, and hiccups (a GC pause, the CPU
+	// taken by the receiver) would otherwise ratchet them up to the bound
+	// over a long run.
+	shrinkWait = 2 * time.Millisecond
 )
 
 // resultBatch is results in the order one worker completed them, each with
@@ -98,6 +106,7 @@ func newAttack(p *Pacer, duration time.Duration, target string, rt *h1Transport,
 func (a *attack) run(initial uint64) <-chan *resultBatch {
 	a.start = time.Now()
 	n := max(min(int64(initial), a.maxW), 1)
+	a.minW = n
 	a.spawned.Store(n)
 	a.wg.Add(int(n))
 	for range n {
@@ -153,7 +162,13 @@ func (a *attack) supervise() {
 		if claimed >= due {
 			continue
 		}
-		n := min(int64(due-claimed), a.maxW-a.spawned.Load())
+		// At most an eighth more per check: a stall of a few
+		// milliseconds (new connections being dialled, say) leaves many
+		// hits unclaimed at once, and a worker for each would dial more
+		// and stall longer, vegeta's collapse in small. An eighth per
+		// millisecond still grows tenfold in 20 ms.
+		spawned := a.spawned.Load()
+		n := min(int64(due-claimed), a.maxW-spawned, max(spawned/8, 1))
 		a.spawned.Add(n)
 		a.wg.Add(int(n))
 		for range n {
@@ -167,7 +182,11 @@ func (a *attack) worker() {
 	w := a.newHitter()
 	defer w.timer.Stop()
 	b := a.free.Get().(*resultBatch)
-	for {
+	for surplus := false; ; {
+		if surplus && a.retire() {
+			break
+		}
+		surplus = false
 		slot := a.slots.Add(1) - 1
 		if a.maxHits > 0 && slot >= a.maxHits {
 			break
@@ -192,6 +211,7 @@ func (a *attack) worker() {
 				if !w.sleep(wait) {
 					break
 				}
+				surplus = wait > shrinkWait
 			}
 		}
 		if a.stopped.Load() {
@@ -222,6 +242,20 @@ func (a *attack) worker() {
 		a.out <- b
 	} else {
 		a.free.Put(b)
+	}
+}
+
+// retire ends a worker the schedule has no use for, unless only the
+// initial ones are left.
+func (a *attack) retire() bool {
+	for {
+		n := a.spawned.Load()
+		if n <= a.minW {
+			return false
+		}
+		if a.spawned.CompareAndSwap(n, n-1) {
+			return true
+		}
 	}
 }
 

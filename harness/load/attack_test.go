@@ -204,6 +204,51 @@ func TestAttackAddsWorkersForASlowReceiver(t *testing.T) {
 	}
 }
 
+// Workers added for a slow stretch end once the receiver is fast again,
+// down to the initial ones: otherwise every hiccup of a long run would
+// leave workers (and their memory and connections) behind.
+func TestAttackEndsTheWorkersItNoLongerNeeds(t *testing.T) {
+	t.Parallel()
+	var served, inFlight, peak atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		if served.Add(1) <= 40 {
+			<-time.After(100 * time.Millisecond) // needs about 20 workers at 200/s
+		}
+	}))
+	t.Cleanup(srv.Close)
+	hs, err := newHeaderSet(http.Header{"Content-Type": {"application/json"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast := newH1Transport((&net.Dialer{}).DialContext, http.DefaultTransport, 64, 5*time.Second)
+	t.Cleanup(fast.closeIdle)
+	tr := newTargeter(srv.URL, harness.EventTypeNames(), 0, 1, 1, defaultSource)
+	tr.header.Store(hs)
+	fast.headers = &tr.header
+	p, err := NewPacer(200, 2*time.Second, nil, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const initial = 4
+	a := newAttack(p, 2*time.Second, srv.URL, fast, tr, 64, nil)
+	hits := 0
+	for b := range a.run(initial) {
+		hits += b.n
+		a.recycle(b)
+	}
+	if pk := peak.Load(); pk <= initial {
+		t.Fatalf("peak concurrency %d; want workers added for the slow stretch", pk)
+	}
+	if n := a.spawned.Load(); n != initial {
+		t.Errorf("%d workers at the end of %d hits; want the %d initial ones once the receiver was fast again", n, hits, initial)
+	}
+}
+
 // Every hit of a run has its own sequence number, 0 to n-1, and timestamps
 // that do not go back in Seq order, as in a results file vegeta's Attacker
 // writes: vegeta plot walks a file in Seq order and refuses one whose
