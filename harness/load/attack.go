@@ -64,7 +64,7 @@ const (
 	// one channel receive per batchSize hits, and sees a result at most
 	// about batchAge after it completed (the live figures and a killed
 	// run's results file lag by that much).
-	batchSize = 64
+	batchSize = 32
 	batchAge  = 50 * time.Millisecond
 	// growLag is how long a hit may stay unclaimed after it fell due
 	// before the attack adds a worker for it: it found no worker free.
@@ -112,7 +112,7 @@ func (a *attack) run(initial uint64) <-chan *resultBatch {
 	for range n {
 		go a.worker()
 	}
-	if a.paced && n < a.maxW {
+	if a.paced {
 		a.wg.Add(1)
 		go a.supervise()
 	}
@@ -138,7 +138,7 @@ func (a *attack) recycle(b *resultBatch) {
 	a.free.Put(b)
 }
 
-// supervise adds a worker for every hit left unclaimed growLag after it
+// supervise adds a worker while hits stay unclaimed growLag after they
 // fell due, up to the bound, as vegeta's pacer spawns a worker for a tick
 // no worker is free to take. It is one of the group, so no worker is added
 // after the group has ended; it ends with the schedule or at stop.
@@ -147,7 +147,7 @@ func (a *attack) supervise() {
 	total, _ := a.pacer.Hits()
 	tk := time.NewTicker(growLag)
 	defer tk.Stop()
-	for a.spawned.Load() < a.maxW {
+	for {
 		select {
 		case <-a.done:
 			return
@@ -158,20 +158,17 @@ func (a *attack) supervise() {
 		if el >= a.duration || claimed >= total {
 			return
 		}
-		due := a.pacer.Due(el - growLag)
-		if claimed >= due {
+		if claimed >= a.pacer.Due(el-growLag) {
 			continue
 		}
-		// At most an eighth more per check: a stall of a few
-		// milliseconds (new connections being dialled, say) leaves many
-		// hits unclaimed at once, and a worker for each would dial more
-		// and stall longer, vegeta's collapse in small. An eighth per
-		// millisecond still grows tenfold in 20 ms.
-		spawned := a.spawned.Load()
-		n := min(int64(due-claimed), a.maxW-spawned, max(spawned/8, 1))
-		a.spawned.Add(n)
-		a.wg.Add(int(n))
-		for range n {
+		// One worker per check, a thousand a second: a stall of the
+		// whole machine (a GC pause, the receiver taking the CPU) leaves
+		// many hits unclaimed at once, and workers added for each of them
+		// compound while everyone catches up (an eighth more per check
+		// went from 30 to the bound of 512 in one 30 ms stall), which is
+		// vegeta's collapse in small. Retired workers make room again.
+		if n := a.spawned.Load(); n < a.maxW && a.spawned.CompareAndSwap(n, n+1) {
+			a.wg.Add(1)
 			go a.worker()
 		}
 	}
@@ -254,12 +251,15 @@ func (a *attack) retire() bool {
 			return false
 		}
 		if a.spawned.CompareAndSwap(n, n-1) {
+			a.rt.closeOneIdle() // the connections shrink with the workers
 			return true
 		}
 	}
 }
 
-// hitter is one worker's reused state.
+// hitter is one worker's reused state. With its batch, stack and
+// connection a worker holds about 25 KB, so that even the bound of
+// workers stays within a few MB.
 type hitter struct {
 	a       *attack
 	st      *sourceState
@@ -271,7 +271,7 @@ type hitter struct {
 }
 
 func (a *attack) newHitter() *hitter {
-	w := &hitter{a: a, st: a.tr.newSourceState(), buf: make([]byte, 0, 1024), scratch: make([]byte, 4<<10)}
+	w := &hitter{a: a, st: a.tr.newSourceState(), buf: make([]byte, 0, 1024), scratch: make([]byte, 512)}
 	// The URL was validated with the options; the request is this
 	// worker's, rewound for every hit.
 	w.req, _ = http.NewRequest(http.MethodPost, a.url, nil)

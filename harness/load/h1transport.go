@@ -265,7 +265,7 @@ func (t *h1Transport) dialConn(ctx context.Context, host string) (*h1Conn, error
 		<-t.slots
 		return nil, err
 	}
-	c := &h1Conn{conn: conn, br: bufio.NewReaderSize(conn, 4<<10), bw: bufio.NewWriterSize(conn, 8<<10)}
+	c := &h1Conn{conn: conn, br: bufio.NewReaderSize(conn, 4<<10), bw: bufio.NewWriterSize(conn, 4<<10)}
 	t.track(c)
 	inner := conn
 	if tc, ok := conn.(*trackedConn); ok {
@@ -296,6 +296,15 @@ func (t *h1Transport) release(c *h1Conn, reuse bool) {
 	_ = c.conn.Close()
 	t.untrack(c)
 	<-t.slots
+}
+
+// closeOneIdle closes one idle connection, if there is one.
+func (t *h1Transport) closeOneIdle() {
+	select {
+	case c := <-t.idle:
+		t.release(c, false)
+	default:
+	}
 }
 
 // closeIdle closes the idle connections.
