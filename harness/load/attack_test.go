@@ -221,21 +221,8 @@ func TestAttackEndsTheWorkersItNoLongerNeeds(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	hs, err := newHeaderSet(http.Header{"Content-Type": {"application/json"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fast := newH1Transport((&net.Dialer{}).DialContext, http.DefaultTransport, 64, 5*time.Second)
-	t.Cleanup(fast.closeIdle)
-	tr := newTargeter(srv.URL, harness.EventTypeNames(), 0, 1, 1, defaultSource)
-	tr.header.Store(hs)
-	fast.headers = &tr.header
-	p, err := NewPacer(200, 2*time.Second, nil, nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const initial = 4
-	a := newAttack(p, 2*time.Second, srv.URL, fast, tr, 64, nil)
+	a := testAttack(t, srv.URL, 200, 2*time.Second, 64)
 	hits := 0
 	for b := range a.run(initial) {
 		hits += b.n
@@ -304,22 +291,7 @@ func TestAttackNumbersEveryHitOnce(t *testing.T) {
 // The fast path's hit allocates nothing once its worker is warm: no
 // request, header map, body slice or Result per event.
 func TestFastHitAllocatesNothing(t *testing.T) {
-	url := rawAckServer(t)
-	hs, err := newHeaderSet(http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer tok"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fast := newH1Transport((&net.Dialer{}).DialContext, http.DefaultTransport, 1, 5*time.Second)
-	tr := newTargeter(url, harness.EventTypeNames(), 0, 1, 1, defaultSource)
-	tr.header.Store(hs)
-	fast.headers = &tr.header
-	t.Cleanup(fast.closeIdle)
-	p, err := NewPacer(0, time.Second, nil, nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := newAttack(p, time.Second, url, fast, tr, 1, nil)
-	w := a.newHitter()
+	w := testAttack(t, rawAckServer(t), 0, time.Second, 1).newHitter()
 	var r vegeta.Result
 	for range 100 { // grows the body buffer to the largest event type
 		w.hit(0, time.Now(), &r)
@@ -330,4 +302,25 @@ func TestFastHitAllocatesNothing(t *testing.T) {
 	if allocs := testing.AllocsPerRun(1000, func() { w.hit(0, time.Now(), &r) }); allocs != 0 {
 		t.Errorf("a hit allocates %.1f times; want 0", allocs)
 	}
+}
+
+// testAttack is the fast path's attack against url as Engine.Run builds
+// it, at rate for duration with up to workers workers and connections,
+// with a fixed header set and no failure hook.
+func testAttack(t testing.TB, url string, rate float64, duration time.Duration, workers int) *attack {
+	t.Helper()
+	hs, err := newHeaderSet(http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer tok"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPacer(rate, duration, nil, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast := newH1Transport((&net.Dialer{}).DialContext, http.DefaultTransport, workers, 5*time.Second)
+	t.Cleanup(fast.closeIdle)
+	tr := newTargeter(url, harness.EventTypeNames(), 0, 1, 1, defaultSource)
+	tr.header.Store(hs)
+	fast.headers = &tr.header
+	return newAttack(p, duration, url, fast, tr, uint64(workers), nil)
 }
