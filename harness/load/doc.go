@@ -19,15 +19,16 @@
 // over a minimal HTTP/1.1 keep-alive transport (h1Transport), on vegeta's
 // model: the same Pacer interface, Result records, error texts and results
 // encodings, so results files, `vegeta report`/`plot` and merges are as
-// vegeta's Attacker would leave them. Workers take hit numbers from a
-// counter and sleep to their hit's time themselves, reuse their request,
+// vegeta's Attacker would leave them. Workers take their place in the
+// schedule from a counter and sleep to it themselves, reuse their request,
 // body buffer and connection, and hand results over in batches, so a hit
 // costs no allocation, goroutine hand-off, timer or header-map copy. At
-// maximum rate on two cores shared with the receiver it sent 1.83× the
-// events per second of vegeta's Attacker over net/http and 0.91× wrk with
-// a unique body per request (scripts/bench-load, medians of three
-// alternating 10 s runs: 52,695/s, 28,803/s and 58,088/s), and held a
-// constant 20,000/s with a p99 of 3.4 ms from the schedule.
+// maximum rate on two cores shared with the receiver it sent 1.90× the
+// events per second of vegeta's Attacker over net/http, 0.91× wrk with a
+// unique body per request and 2.05× vegeta's CLI (scripts/bench-load,
+// medians of three alternating 10 s runs: 58,106/s, 30,553/s, 64,171/s and
+// 28,294/s; in another set of three, 1.78×, 0.88× and 1.99×), and held a
+// constant 20,000/s with a p99 of 2.6 ms from the schedule.
 // Options.Transport (hookproof load --transport net/http) runs vegeta's
 // Attacker over net/http instead, to rule the fast path out. TLS targets
 // use that path too.
