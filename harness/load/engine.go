@@ -260,13 +260,18 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 	}
 
 	var encErr error
+	// consume folds one result into the metrics (shared with the live
+	// snapshot, hence the lock) and writes it, outside the lock.
 	consume := func(res *vegeta.Result, lag time.Duration) {
 		res.Attack = name
+		mu.Lock()
 		if r.canceled.Load() && res.Code == 0 {
 			m.AddCanceled()
+			mu.Unlock()
 			return
 		}
 		m.Add(res, lag)
+		mu.Unlock()
 		if enc != nil && encErr == nil {
 			// Bounded files: about 170 B per result. The flush happens in
 			// this goroutine, between two whole results.
@@ -286,11 +291,9 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 	}
 	if batches != nil {
 		for b := range batches {
-			mu.Lock()
 			for i := range b.n {
 				consume(&b.res[i], b.lag[i])
 			}
-			mu.Unlock()
 			a.recycle(b)
 		}
 	} else {
@@ -299,9 +302,7 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 			if at, ok := e.pacer.Scheduled(res.Seq); ok {
 				lag = res.Timestamp.Sub(start.Add(at))
 			}
-			mu.Lock()
 			consume(res, lag)
-			mu.Unlock()
 		}
 	}
 	close(done)
