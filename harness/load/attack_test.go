@@ -130,6 +130,46 @@ func TestAttackLoopCountsAsVegetaDoes(t *testing.T) {
 	}
 }
 
+// The receiver sees the same request from either engine: the same header
+// names, in RiskOS's shape, with nothing of vegeta's own.
+func TestBothEnginesSendTheSameHeaders(t *testing.T) {
+	t.Parallel()
+	names := make(chan []string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		var got []string
+		for k := range r.Header {
+			got = append(got, k)
+		}
+		slices.Sort(got)
+		select {
+		case names <- got:
+		default:
+		}
+	}))
+	t.Cleanup(srv.Close)
+	cfg := testConfig(srv.URL)
+	sent := map[string][]string{}
+	for _, tr := range []string{TransportFast, TransportNetHTTP} {
+		e, err := New(cfg, Options{Rate: 0, MaxRequests: 1, Duration: 10 * time.Second, MaxWorkers: 1, Transport: tr}, testAuth(t, cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Run(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+		sent[tr] = <-names
+	}
+	if !slices.Equal(sent[TransportFast], sent[TransportNetHTTP]) {
+		t.Errorf("header names: fast %v, net/http %v; want the same", sent[TransportFast], sent[TransportNetHTTP])
+	}
+	for _, h := range sent[TransportNetHTTP] {
+		if strings.HasPrefix(h, "X-Vegeta") {
+			t.Errorf("the receiver saw vegeta's %s header", h)
+		}
+	}
+}
+
 func equalCounts[K comparable](a, b map[K]uint64) bool {
 	if len(a) != len(b) {
 		return false

@@ -90,12 +90,22 @@ type Failure struct {
 // Result carries neither the request nor its body, so this is the only
 // place where an answer and its event_id meet. The successful path costs one
 // status check.
+//
+// It also takes off the X-Vegeta-Seq header vegeta's Attacker puts on every
+// request: RiskOS sends no such header, and the receiver should see the
+// same request from either engine.
 type tap struct {
 	base   http.RoundTripper
 	onFail func(Failure)
 }
 
 func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
+	if _, ok := req.Header[vegetaSeqHeader]; ok {
+		r := *req // a RoundTripper must not modify its request
+		r.Header = req.Header.Clone()
+		delete(r.Header, vegetaSeqHeader)
+		req = &r
+	}
 	resp, err := t.base.RoundTrip(req)
 	switch {
 	case err != nil:
@@ -112,6 +122,9 @@ func (t *tap) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return resp, err
 }
+
+// vegetaSeqHeader is the header vegeta's Attacker numbers its requests in.
+const vegetaSeqHeader = "X-Vegeta-Seq"
 
 // answerPrefix is how much of a failed answer's body a Failure keeps.
 const answerPrefix = 256
