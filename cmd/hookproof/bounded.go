@@ -19,6 +19,11 @@ const (
 	// maxResultsFileBytes caps one raw load results file (--results): a
 	// shard of millions of requests, read as a stream.
 	maxResultsFileBytes = 4 << 30
+	// maxConfigBytes caps the config file: it is read whole, and anything
+	// bigger is not a hand-written config.
+	maxConfigBytes = 1 << 20
+	// maxBodyFile caps --body-file: it is read into memory whole.
+	maxBodyFile = 64 << 20
 )
 
 // errTooLarge marks an input over its cap.

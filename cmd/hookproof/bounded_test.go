@@ -54,6 +54,7 @@ func TestEveryFileInputIsBounded(t *testing.T) {
 		{"report --from /dev/zero", []string{"report", "--from", "/dev/zero"}, "--from"},
 		{"oversized report", []string{"report", "--from", sparse(t, "report.json", reports.MaxReportSize+1)}, "--from"},
 		{"report merge --from /dev/zero", []string{"report", "merge", "--from", "/dev/zero"}, "--from"},
+		{"send --body-file /dev/zero", []string{"send", "--target", "http://127.0.0.1:9/x", "--body-file", "/dev/zero"}, "--body-file"},
 		{"report merge --results /dev/zero", []string{"report", "merge", "--results", "/dev/zero"}, "--results"},
 		{"oversized results", []string{"report", "merge", "--results", sparse(t, "results.bin", maxResultsFileBytes+1)}, "--results"},
 	} {

@@ -303,10 +303,6 @@ func yamlDefault(f *pflag.Flag) string {
 // completion.
 const configAnnotation = "hookproof/config"
 
-// maxConfigBytes caps the config file: it is read whole, and anything
-// bigger is not a hand-written config.
-const maxConfigBytes = 1 << 20
-
 func markConfigurable(c *cobra.Command) {
 	if _, skip := c.Annotations[noConfigAnnotation]; skip {
 		return
@@ -403,30 +399,6 @@ func configFile(fs *pflag.FlagSet, getenv func(string) string) string {
 		return "hookproof.yaml"
 	}
 	return ""
-}
-
-// readConfigFile reads a regular file of at most maxConfigBytes.
-func readConfigFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("--config %s: %w", path, err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("--config %s: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("--config %s: not a regular file", path)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("--config %s: %w", path, err)
-	}
-	if len(b) > maxConfigBytes {
-		return nil, fmt.Errorf("--config %s: larger than the %d KiB a config file may have", path, maxConfigBytes>>10)
-	}
-	return b, nil
 }
 
 // parseConfig parses a config file against the commands under root,
@@ -584,7 +556,7 @@ func resolveSources(cmd *cobra.Command, getenv func(string) string, prov provena
 	var file *fileSection
 	path := configFile(fs, getenv)
 	if path != "" {
-		data, err := readConfigFile(path)
+		data, err := readInput("--config", path, maxConfigBytes)
 		if err != nil {
 			return usageErr(err)
 		}

@@ -79,7 +79,7 @@ func TestConfigFileMustBeASmallRegularFile(t *testing.T) {
 			if code != exitUsage || !strings.Contains(errOut, "--config "+path) {
 				t.Fatalf("exit %d; want 2 naming --config %s:\n%s", code, path, errOut)
 			}
-			if name == "too large" && !strings.Contains(errOut, "1024 KiB") {
+			if name == "too large" && !strings.Contains(errOut, byteSize(maxConfigBytes)) {
 				t.Errorf("stderr does not name the cap:\n%s", errOut)
 			}
 		})

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -60,7 +59,7 @@ own connection.`,
 		case o.event != "" && o.bodyFile != "":
 			errs = append(errs, errors.New("--event and --body-file: give one or the other"))
 		case o.bodyFile != "":
-			b, err := readBodyFile(o.bodyFile)
+			b, err := readInput("--body-file", o.bodyFile, maxBodyFile)
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -125,25 +124,6 @@ func runSend(cmd *cobra.Command, cfg harness.Config, o sendOptions) error {
 		}
 	}
 	return run.finish()
-}
-
-// maxBodyFile bounds --body-file: it is read into memory whole.
-const maxBodyFile = 64 << 20
-
-func readBodyFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("--body-file: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxBodyFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("--body-file: %w", err)
-	}
-	if len(b) > maxBodyFile {
-		return nil, fmt.Errorf("--body-file: %s is larger than %d bytes", path, maxBodyFile)
-	}
-	return b, nil
 }
 
 // bodyDelivery delivers body as it is; the event_id and event_type that
