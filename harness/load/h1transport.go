@@ -19,15 +19,14 @@ import (
 // h1Transport is a minimal HTTP/1.1 keep-alive client for plain-http
 // targets, the load engine's fast path. net/http's Transport hands every
 // request to two goroutines per connection (writeLoop and readLoop) and,
-// under a Client.Timeout, starts a third to enforce it; at maximum rate on
-// two cores shared with the receiver, the engine sends 1.6× the events per
-// second without them (see the package doc). Here the calling worker
-// writes the request and reads the answer on a connection it holds
-// exclusively, and the timeout
-// is enforced by one watchdog goroutine per transport (no timer per
-// request): a request costs no goroutine switch beyond vegeta's own, and on
-// the common path (a Content-Length answer) no allocation: the Response and
-// its body live in the connection and are reused once the body is closed.
+// under a Client.Timeout, starts a third to enforce it (the package doc
+// gives what the fast path gains). Here the calling worker writes the
+// request and reads the answer on a connection it holds exclusively, and
+// the timeout is enforced by one watchdog goroutine per transport (no timer
+// per request): a request costs no goroutine switch beyond the socket's,
+// and on the common path (a Content-Length answer) no allocation: the
+// Response and its body live in the connection and are reused once the
+// body is closed.
 //
 // Like NoReplay, it never re-sends a request. Requests it does not handle
 // (another scheme, unknown length, trailers, Expect) go to fallback, with
@@ -439,8 +438,8 @@ func closeBody(req *http.Request) {
 // when closed after being read to the end, or closes the connection if
 // the body is abandoned early. The connection is released on Close, not
 // at the end of the body, because the Response lives in the connection:
-// the caller may read it until then (vegeta reads the status after the
-// body).
+// the caller may read it until then, and must read all it needs of it
+// before (the next exchange on the connection overwrites it).
 type h1Body struct {
 	rc     io.ReadCloser
 	t      *h1Transport

@@ -258,7 +258,7 @@ func IsLoopback(raw string) bool {
 // attackName is the vegeta attack name of the run's shard.
 func (o settings) attackName() string { return o.Shard.AttackName() }
 
-// workers returns the initial and maximum vegeta workers and the connection
+// workers returns the initial and maximum workers and the connection
 // bound for a pacer whose peak rate is peak (0 = maximum rate).
 func (o settings) workers(peak float64) (initial, maxW uint64, conns int) {
 	maxW = uint64(o.MaxWorkers)

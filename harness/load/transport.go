@@ -16,8 +16,9 @@ import (
 var errRunOver = errors.New("load: run canceled")
 
 // connTracker remembers the open connections of a run so that cancelling
-// it can abort the requests in flight: vegeta builds requests without a
-// context, so closing their sockets is the only prompt way to end them. It
+// it can abort the requests in flight: neither vegeta's requests nor the
+// attack loop's carry a context, so closing their sockets is the only
+// prompt way to end them. It
 // costs nothing per request, only per connection.
 type connTracker struct {
 	mu     sync.Mutex
