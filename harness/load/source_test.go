@@ -10,11 +10,12 @@ import (
 
 // sourceBodies makes n bodies from the k-th source a targeter built for o
 // would create, with each body's event_id cut out, and the ids.
-func sourceBodies(o Options, k, n int) (bodies [][]byte, ids []string) {
-	// defaultSource with the clock stopped: live timestamps (event_at and
-	// the data times derived from it) would differ when two sources straddle
-	// a second, which is not content the seed is meant to fix.
-	at := time.Now()
+//
+// The source is defaultSource with its clock stopped at at: live timestamps
+// (event_at and the data times derived from it) would differ when two calls
+// straddle a second, which is not content the seed is meant to fix. Callers
+// comparing two calls pass them one instant.
+func sourceBodies(o Options, at time.Time, k, n int) (bodies [][]byte, ids []string) {
 	stopped := func(seed int64) EventSource { return harness.NewLiveGenerator(seed, func() time.Time { return at }) }
 	tr := newTargeter("http://127.0.0.1:1/hook", harness.EventTypeNames(), 0, 1, runSeed(o), stopped)
 	var st *sourceState
@@ -58,10 +59,11 @@ func TestLoadContentFollowsSeedIdentityFollowsRun(t *testing.T) {
 			seen[id] = run
 		}
 	}
+	at := time.Now()
 	for k := range 3 { // the first sources a run creates, and ones the pool recreates
-		first, ids1 := sourceBodies(base, k, n)
-		again, ids2 := sourceBodies(base, k, n)
-		shard1, ids3 := sourceBodies(other, k, n)
+		first, ids1 := sourceBodies(base, at, k, n)
+		again, ids2 := sourceBodies(base, at, k, n)
+		shard1, ids3 := sourceBodies(other, at, k, n)
 		record("run 1", ids1)
 		record("run 2", ids2)
 		record("shard 1", ids3)
