@@ -57,6 +57,40 @@ type LoadSection struct {
 	// BytesOut and BytesIn are the request and answer body bytes.
 	BytesOut uint64 `json:"bytes_out,omitempty"`
 	BytesIn  uint64 `json:"bytes_in,omitempty"`
+	// Workers is how many requests the generator had in flight at most,
+	// against its bound; nil when not known (a merge of raw results).
+	Workers *Workers `json:"workers,omitempty"`
+}
+
+// Workers is a load generator's concurrency: the most workers it ran at
+// once (0 when the engine does not count them: vegeta's loop) and its bound
+// (--max-workers). A peak at the bound means the generator, not only the
+// receiver, may have held the schedule back.
+type Workers struct {
+	Peak  int `json:"peak,omitempty"`
+	Bound int `json:"bound"`
+}
+
+// AtBound reports whether the generator ran out of workers.
+func (w *Workers) AtBound() bool { return w != nil && w.Bound > 0 && w.Peak >= w.Bound }
+
+// Sentence is the renderers' line on the workers, with a warning when
+// they ran out: part of the latency from the schedule may then be the
+// generator's own.
+func (w *Workers) Sentence() string {
+	s := "Generator workers: " + w.String()
+	if w.AtBound() {
+		s += ": all in use, so part of the latency from the schedule may be the generator's (hookproof load --max-workers raises the bound)"
+	}
+	return s
+}
+
+// String is "peak 97 of the bound 512", or "bound 512" without a peak.
+func (w *Workers) String() string {
+	if w.Peak == 0 {
+		return fmt.Sprintf("bound %d", w.Bound)
+	}
+	return fmt.Sprintf("peak %d of the bound %d", w.Peak, w.Bound)
 }
 
 // What LoadSection.LatencyMS is measured from.

@@ -99,6 +99,9 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			formatMS(l.LatencyMS.P50), formatMS(l.LatencyMS.P99), formatMS(l.LatencyMS.P999), formatMS(l.LatencyMS.Max),
 			l.Lost, capacityText(l.CapacityRPS))
 		p("\nLatency is measured %s.\n", l.LatencyBasis())
+		if w := l.Workers; w != nil {
+			p("\n%s.\n", w.Sentence())
+		}
 		p("\nStatus codes: %s.\n", mdEscape(codesText(l.StatusCodes)))
 		switch {
 		case l.Shards > 1 && r.LoadExact:

@@ -265,6 +265,22 @@ func shardCount(set []string) int {
 	return n
 }
 
+// addWorkers adds two shards' workers: they run side by side, so the sum
+// of their peaks bounds the run's concurrency from above.
+func addWorkers(a, b *Workers) *Workers {
+	if a == nil || b == nil {
+		if a == nil {
+			a = b
+		}
+		if a == nil {
+			return nil
+		}
+		c := *a
+		return &c
+	}
+	return &Workers{Peak: a.Peak + b.Peak, Bound: a.Bound + b.Bound}
+}
+
 func mergeLoad(a, b *LoadSection) (*LoadSection, error) {
 	if b == nil {
 		return a, nil
@@ -306,6 +322,7 @@ func mergeLoad(a, b *LoadSection) (*LoadSection, error) {
 		DurationS:     max(a.DurationS, b.DurationS),
 		Histogram:     mergeBuckets(a.Histogram, b.Histogram),
 		Shards:        shards(a) + shards(b),
+		Workers:       addWorkers(a.Workers, b.Workers),
 	}
 	if out.Requests > 0 {
 		out.SuccessRatio = (a.SuccessRatio*float64(a.Requests) + b.SuccessRatio*float64(b.Requests)) / float64(out.Requests)

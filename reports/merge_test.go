@@ -135,7 +135,8 @@ func TestMergeLoadAddsOnlyDistinctShards(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	sec := func(run, shard string, rate float64) *LoadSection {
 		return &LoadSection{RequestedRate: rate, SentRate: rate / 2, Throughput: rate / 2, Requests: 500, SuccessRatio: 1,
-			LatencyMS: LatencyMS{P99: 3}, LatencyFrom: LatencyFromSchedule, RunID: run, ShardSet: []string{shard}, Transport: "fast", BytesIn: 100}
+			LatencyMS: LatencyMS{P99: 3}, LatencyFrom: LatencyFromSchedule, RunID: run, ShardSet: []string{shard}, Transport: "fast", BytesIn: 100,
+			Workers: &Workers{Peak: 40, Bound: 250}}
 	}
 	rep := func(l *LoadSection) *Report { return shard(t0, nil, l) }
 
@@ -144,8 +145,9 @@ func TestMergeLoadAddsOnlyDistinctShards(t *testing.T) {
 		t.Fatal(err)
 	}
 	if l := m.Load; l.RequestedRate != 1000 || l.SentRate != 1000 || l.Requests != 1000 || l.BytesIn != 200 ||
-		l.RunID != "r1" || !slices.Equal(l.ShardSet, []string{"0/2", "1/2"}) || l.Shards != 2 || l.Transport != "fast" {
-		t.Errorf("merged %+v; want the run's 1000/s asked once, 1000/s sent, 1000 requests, 200 bytes in, run r1, shards 0/2 and 1/2", l)
+		l.RunID != "r1" || !slices.Equal(l.ShardSet, []string{"0/2", "1/2"}) || l.Shards != 2 || l.Transport != "fast" ||
+		l.Workers == nil || *l.Workers != (Workers{Peak: 80, Bound: 500}) {
+		t.Errorf("merged %+v; want the run's 1000/s asked once, 1000/s sent, 1000 requests, 200 bytes in, run r1, shards 0/2 and 1/2, workers 80 of 500", l)
 	}
 
 	for _, c := range []struct {

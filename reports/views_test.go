@@ -83,6 +83,33 @@ func TestLoadReportIsALoadReport(t *testing.T) {
 	}
 }
 
+// The generator's workers show in both renderers, and a generator that ran
+// out of them is called out: part of the latency may then be its own.
+func TestLoadReportShowsTheGeneratorsWorkers(t *testing.T) {
+	for _, c := range []struct {
+		w    Workers
+		want string
+		warn bool
+	}{
+		{Workers{Peak: 40, Bound: 500}, "Generator workers: peak 40 of the bound 500", false},
+		{Workers{Peak: 500, Bound: 500}, "Generator workers: peak 500 of the bound 500: all in use", true},
+		{Workers{Bound: 50}, "Generator workers: bound 50", false},
+	} {
+		r := scrubbedFixture()
+		r.Load.Workers = &c.w
+		out := render(t, r)
+		for _, name := range []string{"report.html", "summary.md"} {
+			doc := out[name]
+			if !strings.Contains(doc, c.want) {
+				t.Errorf("%s for %+v: no %q", name, c.w, c.want)
+			}
+			if warned := strings.Contains(doc, "latency from the schedule may be the generator&#39;s") || strings.Contains(doc, "latency from the schedule may be the generator's"); warned != c.warn {
+				t.Errorf("%s for %+v: warns of the generator's lag: %v; want %v", name, c.w, warned, c.warn)
+			}
+		}
+	}
+}
+
 // GitHub autolinks a bare URL; a backslash escape inside it would end up in
 // the href.
 func TestMarkdownKeepsBareURLsLinkable(t *testing.T) {

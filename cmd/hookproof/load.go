@@ -370,6 +370,9 @@ func writeLoadSummary(w io.Writer, s *load.Summary, c *load.Capacity, load01 rep
 	if s.Transport != "" {
 		fmt.Fprintf(w, "Run           %s, shard %s, transport %s\n", s.RunID, s.Shard, s.Transport)
 	}
+	if s.Workers != nil {
+		fmt.Fprintf(w, "Workers       %s\n", s.Workers)
+	}
 	fmt.Fprintf(w, "RETRY-01      %d retryable, %d lost\n", s.Retryable, s.Lost)
 	if s.Canceled > 0 || s.Interrupted {
 		fmt.Fprintf(w, "Interrupted   %d requests in flight canceled\n", s.Canceled)

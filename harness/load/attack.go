@@ -51,6 +51,7 @@ type attack struct {
 	seqMu   sync.Mutex
 	seq     uint64
 	spawned atomic.Int64
+	peak    atomic.Int64 // the most workers at once
 	// answered and answeredFor count the hits completed and their summed
 	// latency: seq less answered is the workers in a delivery, waiting on
 	// the receiver, and the sum gives the supervisor's running mean.
@@ -125,6 +126,7 @@ func (a *attack) run(initial uint64) <-chan *resultBatch {
 	n := max(min(int64(initial), a.maxW), 1)
 	a.minW = n
 	a.spawned.Store(n)
+	a.peak.Store(n)
 	a.wg.Add(int(n))
 	for range n {
 		go a.worker()
@@ -214,7 +216,7 @@ func (a *attack) supervise() {
 		if k <= 0 {
 			continue
 		}
-		a.spawned.Add(k)
+		a.peak.Store(max(a.peak.Load(), a.spawned.Add(k)))
 		a.wg.Add(int(k))
 		for range k {
 			go a.worker()

@@ -243,6 +243,11 @@ func TestAttackAddsWorkersForASlowReceiver(t *testing.T) {
 	if p := peak.Load(); p > maxWorkers || p <= 10 {
 		t.Errorf("peak concurrency %d; want more than the 10 initial workers and at most %d", p, maxWorkers)
 	}
+	// The summary's peak is the attack's count, which bounds what the
+	// receiver saw in flight at once.
+	if w := s.Workers; w == nil || w.Bound != maxWorkers || w.Peak < int(peak.Load()) || w.Peak > maxWorkers {
+		t.Errorf("summary workers %v; want a peak from %d (the receiver's peak) to the bound %d", w, peak.Load(), maxWorkers)
+	}
 }
 
 // A receiver whose every answer takes most of the ack budget is judged on

@@ -320,6 +320,10 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 	s.Duplicates = tr.duplicates.Load()
 	s.Interrupted = ctx.Err() != nil
 	s.AuthRefreshErrors = authErrs.Load()
+	s.Workers = &reports.Workers{Bound: int(maxW)}
+	if a != nil {
+		s.Workers.Peak = int(a.peak.Load())
+	}
 	r.lostMu.Lock()
 	s.LostEvents = r.lost
 	s.LostEventsTruncated = r.lostTotal > len(r.lost)

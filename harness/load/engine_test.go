@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hookproof/hookproof/harness"
+	"github.com/hookproof/hookproof/reports"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -384,10 +385,19 @@ func TestBoundsCheck(t *testing.T) {
 		{"nothing", Summary{RequestedRate: 50}, false, "no request completed"},
 		{"lost", Summary{RequestedRate: 50, Requests: 1000, SuccessRatio: 0.99, StatusCodes: map[string]uint64{"200": 990, "400": 10}}, false, "200×990, 400×10"},
 		{"slow", Summary{Requests: 1000, SuccessRatio: 1, ResponseLatencyMS: Quantiles{P99: 600}}, false, "exceeds the ack budget 500ms"},
+		// A generator out of workers may own part of the latency: the
+		// verdict says so, and how to tell.
+		{"slow with every worker in flight", Summary{Requests: 1000, SuccessRatio: 1, ResponseLatencyMS: Quantiles{P99: 600},
+			Workers: &reports.Workers{Peak: 100, Bound: 100}}, false, "all 100 workers in flight"},
+		{"slow with workers to spare", Summary{Requests: 1000, SuccessRatio: 1, ResponseLatencyMS: Quantiles{P99: 600},
+			Workers: &reports.Workers{Peak: 99, Bound: 100}}, false, "500ms"},
 	} {
 		ok, reason := b.Check(&tc.s)
 		if ok != tc.ok || !strings.Contains(reason, tc.want) {
 			t.Errorf("%s: Check = %v, %q; want %v and a reason with %q", tc.name, ok, reason, tc.ok, tc.want)
+		}
+		if blamed := strings.Contains(reason, "workers in flight"); blamed != tc.s.Workers.AtBound() {
+			t.Errorf("%s: reason %q names the generator's bound: %v; want %v", tc.name, reason, blamed, tc.s.Workers.AtBound())
 		}
 		if r := b.Result(&tc.s, false); (r.Status == "passed") != tc.ok || r.Reason != reason {
 			t.Errorf("%s: Result = %s, %q; want the verdict and reason of Check", tc.name, r.Status, r.Reason)

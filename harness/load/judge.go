@@ -41,7 +41,13 @@ func (b Bounds) Check(s *Summary) (ok bool, reason string) {
 	case s.SuccessRatio < b.MinSuccess:
 		return false, fmt.Sprintf("success ratio %.3f %% %s: at least %g %% must be acked 2xx (%s)", 100*s.SuccessRatio, at, 100*b.MinSuccess, s.Answers())
 	case s.ResponseLatencyMS.P99 > ms(b.MaxP99):
-		return false, fmt.Sprintf("p99 %.1f ms from the %s %s exceeds the ack budget %s", s.ResponseLatencyMS.P99, s.latencyFrom(), at, b.MaxP99)
+		reason := fmt.Sprintf("p99 %.1f ms from the %s %s exceeds the ack budget %s", s.ResponseLatencyMS.P99, s.latencyFrom(), at, b.MaxP99)
+		if s.Workers.AtBound() {
+			// The receiver is slow either way, but how slow may be the
+			// generator's doing: say so, and how to tell.
+			reason += fmt.Sprintf("; the generator had all %d workers in flight, so part of it may be its own lag (hookproof load --max-workers raises the bound, to tell)", s.Workers.Bound)
+		}
+		return false, reason
 	}
 	return true, fmt.Sprintf("%.3f %% acked 2xx, p99 %.1f ms from the %s %s", 100*s.SuccessRatio, s.ResponseLatencyMS.P99, s.latencyFrom(), at)
 }

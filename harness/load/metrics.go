@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hookproof/hookproof/harness"
+	"github.com/hookproof/hookproof/reports"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -229,13 +230,15 @@ type Summary struct {
 	Lost       uint64      `json:"lost"`
 	LostEvents []LostEvent `json:"lost_events,omitempty"`
 	// LostEventsTruncated says LostEvents holds only the first of Lost.
-	LostEventsTruncated bool    `json:"lost_events_truncated,omitempty"`
-	Duplicates          uint64  `json:"duplicates"`
-	Canceled            uint64  `json:"canceled,omitempty"`
-	Interrupted         bool    `json:"interrupted,omitempty"`
-	AuthRefreshErrors   uint64  `json:"auth_refresh_errors,omitempty"`
-	CapacityRPS         float64 `json:"capacity_rps,omitempty"`
-	BytesOut            uint64  `json:"bytes_out"`
+	LostEventsTruncated bool   `json:"lost_events_truncated,omitempty"`
+	Duplicates          uint64 `json:"duplicates"`
+	Canceled            uint64 `json:"canceled,omitempty"`
+	// Workers is the generator's peak concurrency against its bound.
+	Workers           *reports.Workers `json:"workers,omitempty"`
+	Interrupted       bool             `json:"interrupted,omitempty"`
+	AuthRefreshErrors uint64           `json:"auth_refresh_errors,omitempty"`
+	CapacityRPS       float64          `json:"capacity_rps,omitempty"`
+	BytesOut          uint64           `json:"bytes_out"`
 	// BytesIn counts the answers' body bytes (at most MaxBodyCapture each),
 	// as vegeta's BytesIn does.
 	BytesIn      uint64            `json:"bytes_in"`

@@ -18,7 +18,7 @@ func (s *Summary) Section() *reports.LoadSection {
 		SuccessRatio: s.SuccessRatio, LatencyMS: latencyOf(s.ResponseLatencyMS), StatusCodes: s.StatusCodes,
 		Errors: s.Errors, Retryable: s.Retryable, Lost: s.Lost, DurationS: s.DurationS,
 		LatencyFrom: s.latencyFrom(), RunID: s.RunID, Transport: s.Transport,
-		BytesOut: s.BytesOut, BytesIn: s.BytesIn,
+		BytesOut: s.BytesOut, BytesIn: s.BytesIn, Workers: s.Workers,
 	}
 	if s.Shard.N > 0 {
 		sec.ShardSet = []string{s.Shard.String()}
