@@ -52,6 +52,7 @@ type attack struct {
 	seq     uint64
 	spawned atomic.Int64
 	peak    atomic.Int64 // the most workers at once
+	added   atomic.Int64 // workers started, the initial ones included
 	// answered and answeredFor count the hits completed and their summed
 	// latency: seq less answered is the workers in a delivery, waiting on
 	// the receiver, and the sum gives the supervisor's running mean.
@@ -127,6 +128,7 @@ func (a *attack) run(initial uint64) <-chan *resultBatch {
 	a.minW = n
 	a.spawned.Store(n)
 	a.peak.Store(n)
+	a.added.Store(n)
 	a.wg.Add(int(n))
 	for range n {
 		go a.worker()
@@ -217,6 +219,7 @@ func (a *attack) supervise() {
 			continue
 		}
 		a.peak.Store(max(a.peak.Load(), a.spawned.Add(k)))
+		a.added.Add(k)
 		a.wg.Add(int(k))
 		for range k {
 			go a.worker()

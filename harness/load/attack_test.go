@@ -267,24 +267,29 @@ func TestAttackHoldsTheScheduleForASteadilySlowReceiver(t *testing.T) {
 		<-time.After(latency)
 	}))
 	t.Cleanup(srv.Close)
-	cfg := testConfig(srv.URL)
-	// 1000/s at 450 ms needs 450 in flight; the default bound is rate ×
-	// ack budget (500), and 10 workers start.
-	e, err := New(cfg, Options{Rate: 1000, Duration: 3 * time.Second}, testAuth(t, cfg))
-	if err != nil {
-		t.Fatal(err)
+	// 1000/s at 450 ms needs 450 in flight; the bound is the default's,
+	// rate × ack budget (500), and 10 workers start.
+	a := testAttack(t, srv.URL, 1000, 3*time.Second, 500)
+	m := NewMetrics(MetricsConfig{Start: time.Now()})
+	for b := range a.run(10) {
+		for i := range b.n {
+			m.Add(&b.res[i], b.lag[i])
+		}
+		a.recycle(b)
 	}
-	s, err := e.Run(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
+	s := m.Summary()
+	// Workers that end between two slow answers are regrown behind the
+	// schedule: once the pool has grown to what the receiver needs, none
+	// may end (a few of the ramp's overshoot may).
+	if retired := a.added.Load() - a.spawned.Load(); retired > a.peak.Load()/20 {
+		t.Errorf("%d of %d workers ended during the run; want the pool kept while the receiver stays slow", retired, a.added.Load())
 	}
-	if s.Acked < 2990 {
-		t.Errorf("acked %d of the 3000 scheduled", s.Acked)
-	}
-	// The margin is a fifth of the latency: a loaded host's scheduling
-	// hiccups fit in it, a worker shortfall does not.
-	if lag := s.ResponseLatencyMS.P99 - s.LatencyMS.P99; lag > float64(latency/5)/float64(time.Millisecond) {
-		t.Errorf("p99 %.1f ms from the scheduled send, %.1f ms from the actual send: the engine lagged the schedule by %.1f ms", s.ResponseLatencyMS.P99, s.LatencyMS.P99, lag)
+	// The margin is a fifth of the latency, plus what a loaded machine
+	// added to the receiver's own answers: its scheduling hiccups fit in
+	// it, a worker shortfall does not.
+	margin := float64(latency/5)/float64(time.Millisecond) + max(0, s.LatencyMS.P99-float64(latency)/float64(time.Millisecond))
+	if lag := s.ResponseLatencyMS.P99 - s.LatencyMS.P99; lag > margin {
+		t.Errorf("p99 %.1f ms from the scheduled send, %.1f ms from the actual send: the engine lagged the schedule by %.1f ms (%.1f ms allowed)", s.ResponseLatencyMS.P99, s.LatencyMS.P99, lag, margin)
 	}
 }
 
