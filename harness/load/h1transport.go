@@ -66,7 +66,6 @@ type h1Conn struct {
 	conn    net.Conn
 	peek    *peeker // nil when the connection cannot be checked
 	br      *bufio.Reader
-	bw      *bufio.Writer
 	idledAt time.Time
 	scratch []byte
 
@@ -264,7 +263,7 @@ func (t *h1Transport) dialConn(ctx context.Context, host string) (*h1Conn, error
 		<-t.slots
 		return nil, err
 	}
-	c := &h1Conn{conn: conn, br: bufio.NewReaderSize(conn, 4<<10), bw: bufio.NewWriterSize(conn, 4<<10)}
+	c := &h1Conn{conn: conn, br: bufio.NewReaderSize(conn, 4<<10)}
 	t.track(c)
 	inner := conn
 	if tc, ok := conn.(*trackedConn); ok {
@@ -318,10 +317,21 @@ func (t *h1Transport) closeIdle() {
 	}
 }
 
+// writers are the write buffers of requests being written. A connection
+// needs one only while it writes, and most of a connection's life is
+// waiting for an answer or idle: a buffer per connection was 4 KB each of
+// up to the bound of them, a buffer per writer is a few.
+var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4<<10) }}
+
 // write sends req as HTTP/1.1, with the headers net/http would send (in
 // map order: HTTP gives field order no meaning across names).
 func (t *h1Transport) write(c *h1Conn, req *http.Request) error {
-	bw := c.bw
+	bw := writers.Get().(*bufio.Writer)
+	bw.Reset(c.conn)
+	defer func() {
+		bw.Reset(nil) // holds no connection while pooled
+		writers.Put(bw)
+	}()
 	method := req.Method
 	if method == "" {
 		method = http.MethodGet
