@@ -42,6 +42,9 @@ type attack struct {
 	onFail   func(Failure)
 	maxW     int64
 	minW     int64
+	// stallAfter is how long the receiver may answer fewer hits than
+	// fall due before every late hit gets a worker (stallWindow).
+	stallAfter time.Duration
 
 	// slots counts the schedule's hits handed to workers; a worker sleeps
 	// to its slot's time. Seq is given at pick-up instead, with the
@@ -53,11 +56,9 @@ type attack struct {
 	spawned atomic.Int64
 	peak    atomic.Int64 // the most workers at once
 	added   atomic.Int64 // workers started, the initial ones included
-	// answered and answeredFor count the hits completed and their summed
-	// latency: seq less answered is the workers in a delivery, waiting on
-	// the receiver, and the sum gives the supervisor's running mean.
-	answered    atomic.Uint64
-	answeredFor atomic.Int64
+	// answered counts the hits completed: seq less answered is the
+	// workers in a delivery, waiting on the receiver.
+	answered atomic.Uint64
 
 	stopped atomic.Bool
 	done    chan struct{}
@@ -113,6 +114,7 @@ func newAttack(p *Pacer, duration time.Duration, target string, rt *h1Transport,
 		pacer: p, paced: len(p.segs) > 0, maxHits: p.maxHits, duration: duration,
 		url: target, rt: rt, tr: tr, onFail: onFail, maxW: int64(maxW),
 		done: make(chan struct{}), out: make(chan *resultBatch, 64),
+		stallAfter: stallWindow(0),
 	}
 	a.free.New = func() any { return new(resultBatch) }
 	a.hitters.New = func() any { return a.newHitter() }
@@ -168,7 +170,8 @@ func (a *attack) supervise() {
 	total, _ := a.pacer.Hits()
 	tk := time.NewTicker(growLag)
 	defer tk.Stop()
-	var lat latencyMean
+	var prevAnswered, prevDue uint64
+	pw := newPaceWindow(int(a.stallAfter / growLag))
 	for {
 		select {
 		case <-a.done:
@@ -184,8 +187,11 @@ func (a *attack) supervise() {
 		started := a.seq
 		a.seqMu.Unlock()
 		answered := a.answered.Load()
-		lat.update(int64(answered), a.answeredFor.Load())
-		late := a.pacer.Due(el-growLag) - min(claimed, a.pacer.Due(el-growLag))
+		due := a.pacer.Due(el)
+		pw.add(answered-prevAnswered, due-min(prevDue, due))
+		prevAnswered, prevDue = answered, due
+		lateBy := a.pacer.Due(el - growLag)
+		late := lateBy - min(claimed, lateBy)
 		if late == 0 {
 			continue
 		}
@@ -198,21 +204,23 @@ func (a *attack) supervise() {
 		if int64(late) <= free {
 			continue
 		}
-		// The rest call for more in flight, as vegeta's pacer spawns a
-		// worker for a tick no worker is free to take. How many depends
-		// on whether the workers in hand can carry the rate at the
-		// receiver's recent latency (Little's law). If they cannot (a
-		// slow receiver, or the first answers not in yet), one check adds
-		// up to an eighth more, enough to keep up with any rate in a few
-		// milliseconds. If they can, the receiver has stalled for a moment,
-		// and one worker per check is added: workers added for every hit
-		// of a stall compound while everyone catches up (they went from
-		// 40 to the bound of 512 at 20,000/s against a receiver that
-		// answers in 100 µs, and p99 from 4 ms to 60 ms, which is vegeta's
-		// collapse in small).
+		// The rest call for more in flight. Once the receiver has
+		// answered fewer than half the hits that fell due for
+		// stallAfter, every late hit gets a worker, as vegeta's pacer
+		// spawns one for a tick no worker is free to take: a receiver
+		// whose latency stepped up must not wait in the generator's
+		// queue as well as its own (one worker a check after a step to
+		// 130 ms at 3000/s lagged the schedule 150 ms and failed a 200 ms
+		// budget that vegeta's loop passed), and until its slow answers
+		// come back a step and a stall look the same. Before that, one
+		// worker a check: a receiver that misses a few milliseconds (its
+		// share of two cores, a GC pause) catches up by itself, and
+		// workers added for every late hit of those moments compound (at
+		// 20,000/s they went to the bound of 512 and p99 from 4 ms to
+		// 60 ms), which is vegeta's collapse in small.
 		k := int64(1)
-		if !lat.carries(n, a.pacer.Rate(el)) {
-			k = min(int64(late)-free, max(1, n/8))
+		if pw.stalled() {
+			k = int64(late) - free
 		}
 		k = min(k, a.maxW-n)
 		if k <= 0 {
@@ -227,35 +235,40 @@ func (a *attack) supervise() {
 	}
 }
 
-// latencyMean is the supervisor's running mean of answer latency, over
-// about the last quarter second: long enough that a stall's few slow answers
-// among thousands barely move it, short enough to follow a receiver that
-// turned slow.
-type latencyMean struct {
-	n, sum         int64   // the attack's totals at the last update
-	weight, amount float64 // decayed count and latency sum
+// stallWindow is how long the receiver may fall behind the schedule before
+// the attack treats it as slow: a tenth of the ack budget, between 5 and
+// 50 ms. What a receiver's slower answers wait in the generator's queue
+// meanwhile adds to their latency from the schedule, so it must stay small
+// against what LOAD-01 allows; the longer it is, the fewer of a fast
+// receiver's moments without the CPU start the growth.
+func stallWindow(budget time.Duration) time.Duration {
+	return min(max(budget/10, 5*time.Millisecond), 50*time.Millisecond)
 }
 
-// latencyDecay is the weight a check keeps of the mean before it: a time
-// constant of 256 checks.
-const latencyDecay = 1 - 1.0/256
-
-func (m *latencyMean) update(n, sum int64) {
-	m.weight = m.weight*latencyDecay + float64(n-m.n)
-	m.amount = m.amount*latencyDecay + float64(sum-m.sum)
-	m.n, m.sum = n, sum
+// paceWindow holds the hits answered and fallen due over the last checks.
+type paceWindow struct {
+	answered, due []uint64
+	i, filled     int
+	sumA, sumD    uint64
 }
 
-// carries reports whether workers answering at the mean latency keep up
-// with rate hits a second. Before any answer it cannot tell, and says no.
-// It asks for no headroom: workers grown to just what the receiver needs
-// are the usual case, and a stall must not count as a need for more.
-func (m *latencyMean) carries(workers int64, rate float64) bool {
-	if m.weight < 1 {
-		return false
-	}
-	mean := m.amount / m.weight // ns
-	return float64(workers)*1e9 >= rate*mean
+func newPaceWindow(checks int) *paceWindow {
+	checks = max(checks, 1)
+	return &paceWindow{answered: make([]uint64, checks), due: make([]uint64, checks)}
+}
+
+func (w *paceWindow) add(answered, due uint64) {
+	w.sumA += answered - w.answered[w.i]
+	w.sumD += due - w.due[w.i]
+	w.answered[w.i], w.due[w.i] = answered, due
+	w.i = (w.i + 1) % len(w.answered)
+	w.filled = min(w.filled+1, len(w.answered))
+}
+
+// stalled reports whether, over a whole window, the receiver answered
+// fewer than half the hits that fell due.
+func (w *paceWindow) stalled() bool {
+	return w.filled == len(w.answered) && 2*w.sumA < w.sumD
 }
 
 func (a *attack) worker() {
@@ -334,8 +347,12 @@ func (a *attack) retire() bool {
 		if n <= a.minW {
 			return false
 		}
+		// Its connection stays in the idle pool: the next worker added
+		// takes it instead of dialing (closing one per retired worker
+		// made a receiver that stalls now and then see hundreds of
+		// connections opened for a peak of a hundred), and a receiver's
+		// keep-alive timeout closes what stays unused.
 		if a.spawned.CompareAndSwap(n, n-1) {
-			a.rt.closeOneIdle() // the connections shrink with the workers
 			return true
 		}
 	}
@@ -422,7 +439,6 @@ func (w *hitter) hit(seq uint64, began time.Time, r *vegeta.Result) {
 func (w *hitter) answered(d time.Duration) {
 	w.last = d
 	w.a.answered.Add(1)
-	w.a.answeredFor.Add(int64(d))
 }
 
 // drain reads an answer's body to its end, at most maxResponseBytes of it

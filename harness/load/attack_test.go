@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -293,55 +292,128 @@ func TestAttackHoldsTheScheduleForASteadilySlowReceiver(t *testing.T) {
 	}
 }
 
-// A fast receiver that stops answering for a moment gets at most a worker
-// per millisecond of the stall, not the bound: its answers before the
-// stall show the workers in hand carry the rate, and workers added for
-// every late hit would compound while everyone catches up (vegeta's
-// collapse), with the memory and connections they hold.
-func TestAttackDoesNotPileWorkersOntoAStall(t *testing.T) {
-	const rate, initial, bound, stall = 4000, 80, 400, 100 * time.Millisecond
-	var served, inFlight, peak atomic.Int64
-	stalled := make(chan struct{})
+// A receiver whose latency steps up mid-run is judged on its new latency,
+// not on the generator's: once it has answered fewer hits than fell due for
+// a moment, every late hit gets a worker, as vegeta's loop gives it one.
+// Adding a worker a millisecond until the slow answers came back, the
+// attack once lagged a step to 130 ms at 3000/s by 150 ms and failed a
+// 200 ms budget that vegeta's loop passed.
+//
+// Not parallel, for the CPU its schedule needs.
+func TestAttackKeepsTheScheduleThroughALatencyStep(t *testing.T) {
+	const latency = 100 * time.Millisecond
+	var served atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if served.Add(1) > 2000 { // after a second at 2000/s
+			<-time.After(latency)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	a := testAttack(t, srv.URL, 2000, 2500*time.Millisecond, 500)
+	m := NewMetrics(MetricsConfig{Start: time.Now()})
+	for b := range a.run(10) {
+		for i := range b.n {
+			m.Add(&b.res[i], b.lag[i])
+		}
+		a.recycle(b)
+	}
+	s := m.Summary()
+	// Two fifths of the hits are slow, so p99 is a slow one's. The margin
+	// is a fifth of the latency plus what a loaded machine added to the
+	// answers themselves; a worker a millisecond lagged it by about the
+	// latency.
+	margin := float64(latency/5)/float64(time.Millisecond) + max(0, s.LatencyMS.P99-float64(latency)/float64(time.Millisecond))
+	if lag := s.ResponseLatencyMS.P99 - s.LatencyMS.P99; lag > margin {
+		t.Errorf("p99 %.1f ms from the scheduled send, %.1f ms from the actual send: the engine lagged the schedule by %.1f ms after the step (%.1f ms allowed)",
+			s.ResponseLatencyMS.P99, s.LatencyMS.P99, lag, margin)
+	}
+}
+
+// A receiver that misses a few milliseconds (its share of two cores, a GC
+// pause) catches up by itself: until it has fallen behind for the attack's
+// stall window, a worker a millisecond is added, not one per late hit.
+// Workers added for every late hit of such moments compounded at 20,000/s
+// to the bound of 512 and took p99 from 4 ms to 60 ms.
+//
+// Not parallel: a loaded machine stretches the pause past the window.
+func TestAttackDoesNotPileWorkersOntoABriefPause(t *testing.T) {
+	const rate, initial, bound, pause = 4000, 20, 400, 40 * time.Millisecond
+	var served, inFlight, peak, before atomic.Int64
+	paused := make(chan struct{})
 	var once atomic.Bool
-	var lasted, mean atomic.Int64 // the stall's length, and the mean latency before it (ns)
-	var a *attack
+	var lasted atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		n := inFlight.Add(1)
 		defer inFlight.Add(-1)
 		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 		}
-		// After a second of quick answers, everything that arrives in
-		// the next 100 ms waits for its end: the receiver paused.
 		if served.Add(1) == rate && once.CompareAndSwap(false, true) {
-			mean.Store(a.answeredFor.Load() / int64(max(a.answered.Load(), 1)))
+			before.Store(peak.Load())
 			began := time.Now()
-			time.AfterFunc(stall, func() {
+			time.AfterFunc(pause, func() {
 				lasted.Store(int64(time.Since(began)))
-				close(stalled)
+				close(paused)
 			})
 		}
 		if once.Load() {
-			<-stalled
+			<-paused
 		}
 	}))
 	t.Cleanup(srv.Close)
-	a = testAttack(t, srv.URL, rate, 2*time.Second, bound)
+	a := testAttack(t, srv.URL, rate, 2*time.Second, bound)
+	a.stallAfter = 200 * time.Millisecond // the window of a 2 s ack budget
 	for b := range a.run(initial) {
 		a.recycle(b)
 	}
 	if !once.Load() {
-		t.Fatal("the receiver never stalled")
+		t.Fatal("the receiver never paused")
 	}
-	// What the rate needed at the latency before the stall (80 workers
-	// unless the machine is loaded), and at most a worker a millisecond
-	// while it lasted: a loaded machine runs fewer checks, not more. A
-	// worker for every late hit would be four a millisecond.
-	need := max(initial, int64(math.Ceil(2*rate*float64(mean.Load())/1e9)))
-	allowed := need + 3*time.Duration(lasted.Load()).Milliseconds()/2
-	if pk := peak.Load(); pk > allowed {
-		t.Errorf("peak concurrency %d of the bound %d after a %v stall; want at most %d (%d for the rate at %v a hit, and about one a millisecond of it)",
-			pk, bound, time.Duration(lasted.Load()).Round(time.Millisecond), allowed, need, time.Duration(mean.Load()))
+	if d := time.Duration(lasted.Load()); d >= a.stallAfter/2 {
+		t.Skipf("the %v pause took %v on this loaded machine", pause, d)
+	}
+	// The workers before the pause (all of them end up waiting in it),
+	// and at most one a millisecond of it; a worker for every late hit
+	// would be four a millisecond.
+	d := time.Duration(lasted.Load())
+	if pk, allowed := peak.Load(), max(before.Load(), initial)+3*d.Milliseconds()/2; pk > allowed {
+		t.Errorf("peak concurrency %d after a %v pause (%d before it); want at most %d: about a worker a millisecond of it",
+			pk, d.Round(time.Millisecond), before.Load(), allowed)
+	}
+}
+
+// Workers that end leave their connections to the ones added next: a
+// receiver that is slow now and then must not see the generator dial anew
+// for every slow stretch (closing a connection per ended worker opened
+// 2,100 connections in 10 s for a peak of 512).
+func TestAttackReusesConnectionsAcrossSlowStretches(t *testing.T) {
+	t.Parallel()
+	var served, opened atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		// Slow for 200 of every 400 requests: at 400/s, half a second
+		// slow (40 in flight), half a second fast (the extra workers end).
+		if n := served.Add(1); n%400 < 200 {
+			<-time.After(100 * time.Millisecond)
+		}
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	a := testAttack(t, srv.URL, 400, 3*time.Second, 100)
+	for b := range a.run(4) {
+		a.recycle(b)
+	}
+	if a.added.Load() <= a.peak.Load() {
+		t.Fatalf("%d workers added for a peak of %d; want workers ended and added again between the slow stretches", a.added.Load(), a.peak.Load())
+	}
+	if o, pk := opened.Load(), a.peak.Load(); o > pk+pk/10 {
+		t.Errorf("%d connections opened for a peak of %d workers (%d added in all); want the ended workers' connections reused", o, pk, a.added.Load())
 	}
 }
 

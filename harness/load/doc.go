@@ -24,12 +24,12 @@
 // body buffer and connection, and hand results over in batches, so a hit
 // costs no allocation, goroutine hand-off, timer or header-map copy. The
 // workers follow the receiver, up to their bound: when a hit is late and
-// every worker waits on the receiver, workers are added quickly (up to an
-// eighth more a millisecond) if those in hand cannot carry the rate at the
-// receiver's recent mean latency, and one a millisecond if they can (a
-// stall, which would otherwise pile workers up); a worker ends only after
-// waiting for its next hit longer than its last answer took, so a slow
-// receiver keeps the workers it needs. Reports give the peak against the
+// every worker waits on the receiver, one worker a millisecond is added,
+// and once the receiver has answered fewer than half the hits due for a
+// tenth of the ack budget (5 to 50 ms), one for every late hit, as
+// vegeta's pacer does; a worker ends only after waiting for its next hit
+// longer than its last answer took, leaving its connection to the next
+// one. Reports give the peak against the
 // bound, and a LOAD-01 failure with every worker in flight says so. At
 // maximum rate on two cores shared with the receiver it sent 1.90× the
 // events per second of vegeta's Attacker over net/http, 0.91× wrk with a

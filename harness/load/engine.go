@@ -198,6 +198,7 @@ func (e *Engine) Run(ctx context.Context, observe func(Snapshot)) (*Summary, err
 	var a *attack
 	if fast != nil {
 		a = newAttack(e.pacer, o.Duration, o.target, fast, tr, maxW, r.onFail)
+		a.stallAfter = stallWindow(o.ackBudget)
 		batches, stop = a.run(initial), a.stop
 	} else {
 		client := &http.Client{

@@ -296,15 +296,6 @@ func (t *h1Transport) release(c *h1Conn, reuse bool) {
 	<-t.slots
 }
 
-// closeOneIdle closes one idle connection, if there is one.
-func (t *h1Transport) closeOneIdle() {
-	select {
-	case c := <-t.idle:
-		t.release(c, false)
-	default:
-	}
-}
-
 // closeIdle closes the idle connections.
 func (t *h1Transport) closeIdle() {
 	for {
