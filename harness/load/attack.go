@@ -82,9 +82,9 @@ const (
 	batchAge  = 50 * time.Millisecond
 	// growLag is how long a hit may stay unclaimed after it fell due
 	// before the attack adds a worker for it: it found no worker free.
-	// This sizes the workers from what the receiver's latency needs
-	// (Little's law, as measured), up to the bound, instead of from the
-	// worst case; it is also the period of the check.
+	// This sizes the workers from what the receiver needs in flight, up
+	// to the bound, instead of from the worst case; it is also the period
+	// of the check.
 	growLag = time.Millisecond
 	// shrinkWait is how long a worker may wait for its next hit before it
 	// ends after that hit, down to the initial workers, when it also waited
@@ -161,9 +161,9 @@ func (a *attack) recycle(b *resultBatch) {
 	a.free.Put(b)
 }
 
-// supervise adds a worker while hits stay unclaimed growLag after they
-// fell due, up to the bound, as vegeta's pacer spawns a worker for a tick
-// no worker is free to take. It is one of the group, so no worker is added
+// supervise adds workers while hits stay unclaimed growLag after they fell
+// due, up to the bound (see the comments within for how many). It is one
+// of the group, so no worker is added
 // after the group has ended; it ends with the schedule or at stop.
 func (a *attack) supervise() {
 	defer a.wg.Done()
