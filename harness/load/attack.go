@@ -162,9 +162,9 @@ func (a *attack) recycle(b *resultBatch) {
 }
 
 // supervise adds workers while hits stay unclaimed growLag after they fell
-// due, up to the bound (see the comments within for how many). It is one
-// of the group, so no worker is added
-// after the group has ended; it ends with the schedule or at stop.
+// due, up to the bound (the comments within say how many). It is one of
+// the group, so no worker is added after the group has ended; it ends with
+// the schedule or at stop.
 func (a *attack) supervise() {
 	defer a.wg.Done()
 	total, _ := a.pacer.Hits()
