@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -135,10 +134,7 @@ func (p *CommandProbe) Count(ctx context.Context, eventID string) (int, error) {
 		c = exec.CommandContext(qctx, args[0], args[1:]...)
 	}
 	c.Env = append(os.Environ(), "HOOKPROOF_EVENT_ID="+eventID)
-	// Its own process group, killed whole on timeout: a pipeline's
-	// children must not outlive the query.
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
+	ownGroup(c)
 	c.WaitDelay = time.Second
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &limited{w: &stdout, n: maxProbeBody}, &limited{w: &stderr, n: maxProbeBody}

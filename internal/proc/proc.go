@@ -29,11 +29,7 @@ func Start(cmd *exec.Cmd) (*Group, error) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
-	cmd.SysProcAttr.Setpgid, cmd.SysProcAttr.Pgid = true, 0
-	// If this process dies without stopping the group, the leader gets
-	// SIGKILL; children that left the group's leader are still reached by
-	// Stop, which signals the whole group.
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	newGroup(cmd.SysProcAttr)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -60,7 +56,7 @@ func (g *Group) Err() error { return g.err }
 // statuses; calling it again is harmless.
 func (g *Group) Stop(grace time.Duration) error {
 	pgid := g.Pgid()
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	g.signal(syscall.SIGTERM)
 	deadline := time.NewTimer(grace)
 	defer deadline.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -68,7 +64,7 @@ func (g *Group) Stop(grace time.Duration) error {
 	for {
 		select {
 		case <-deadline.C:
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			g.signal(syscall.SIGKILL)
 			<-g.done
 			return g.waitEmpty(5 * time.Second)
 		case <-tick.C:
@@ -107,7 +103,9 @@ func (g *Group) waitEmpty(limit time.Duration) error {
 }
 
 // Members lists the live processes of process group pgid, from /proc.
-// Zombies count as gone: they run nothing and hold no port.
+// Zombies count as gone: they run nothing and hold no port. Where there is
+// no /proc (macOS, Windows) it finds none, and Stop waits for the leader
+// alone.
 func Members(pgid int) []int {
 	return live(func(_ string, pgrp int) bool { return pgrp == pgid })
 }
