@@ -170,7 +170,6 @@ func (a *attack) supervise() {
 	total, _ := a.pacer.Hits()
 	tk := time.NewTicker(growLag)
 	defer tk.Stop()
-	var prevAnswered, prevDue uint64
 	pw := newPaceWindow(int(a.stallAfter / growLag))
 	for {
 		select {
@@ -187,9 +186,7 @@ func (a *attack) supervise() {
 		started := a.seq
 		a.seqMu.Unlock()
 		answered := a.answered.Load()
-		due := a.pacer.Due(el)
-		pw.add(answered-prevAnswered, due-min(prevDue, due))
-		prevAnswered, prevDue = answered, due
+		pw.add(answered, a.pacer.Due(el))
 		lateBy := a.pacer.Due(el - growLag)
 		late := lateBy - min(claimed, lateBy)
 		if late == 0 {
@@ -245,21 +242,19 @@ func stallWindow(budget time.Duration) time.Duration {
 	return min(max(budget/10, 5*time.Millisecond), 50*time.Millisecond)
 }
 
-// paceWindow holds the hits answered and fallen due over the last checks.
+// paceWindow holds the attack's counts of hits answered and fallen due at
+// each of the last checks, so that a window's worth is a difference.
 type paceWindow struct {
 	answered, due []uint64
 	i, filled     int
-	sumA, sumD    uint64
 }
 
 func newPaceWindow(checks int) *paceWindow {
-	checks = max(checks, 1)
-	return &paceWindow{answered: make([]uint64, checks), due: make([]uint64, checks)}
+	n := max(checks, 1) + 1 // the counts at both ends of the window
+	return &paceWindow{answered: make([]uint64, n), due: make([]uint64, n)}
 }
 
 func (w *paceWindow) add(answered, due uint64) {
-	w.sumA += answered - w.answered[w.i]
-	w.sumD += due - w.due[w.i]
 	w.answered[w.i], w.due[w.i] = answered, due
 	w.i = (w.i + 1) % len(w.answered)
 	w.filled = min(w.filled+1, len(w.answered))
@@ -268,7 +263,11 @@ func (w *paceWindow) add(answered, due uint64) {
 // stalled reports whether, over a whole window, the receiver answered
 // fewer than half the hits that fell due.
 func (w *paceWindow) stalled() bool {
-	return w.filled == len(w.answered) && 2*w.sumA < w.sumD
+	if w.filled < len(w.answered) {
+		return false
+	}
+	last := (w.i + len(w.answered) - 1) % len(w.answered) // newest; w.i is the oldest
+	return 2*(w.answered[last]-w.answered[w.i]) < w.due[last]-w.due[w.i]
 }
 
 func (a *attack) worker() {

@@ -506,3 +506,30 @@ func testAttack(t testing.TB, url string, rate float64, duration time.Duration, 
 	fast.headers = &tr.header
 	return newAttack(p, duration, url, fast, tr, uint64(workers), nil)
 }
+
+// The pace window judges a whole window only: a receiver that answered
+// fewer than half the hits due over the last checks is stalled, one that
+// answered half or more is not, and a window not yet full says nothing.
+func TestPaceWindowJudgesAWholeWindow(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		answered    []uint64 // cumulative, one per check
+		due         []uint64
+		wantStalled bool
+	}{
+		{"keeping pace", []uint64{0, 4, 8, 12, 16}, []uint64{0, 4, 8, 12, 16}, false},
+		{"no answers for the window", []uint64{10, 10, 10, 10, 10}, []uint64{10, 14, 18, 22, 26}, true},
+		{"half answered", []uint64{0, 2, 4, 6, 8}, []uint64{0, 4, 8, 12, 16}, false},
+		{"under half answered", []uint64{0, 2, 4, 6, 7}, []uint64{0, 4, 8, 12, 16}, true},
+		{"an old stall slid out", []uint64{0, 0, 0, 4, 8, 12, 16}, []uint64{0, 4, 8, 12, 16, 20, 24}, false},
+		{"not full yet", []uint64{0, 0, 0}, []uint64{0, 4, 8}, false},
+	} {
+		w := newPaceWindow(4)
+		for i := range c.answered {
+			w.add(c.answered[i], c.due[i])
+		}
+		if got := w.stalled(); got != c.wantStalled {
+			t.Errorf("%s: stalled = %v, want %v", c.name, got, c.wantStalled)
+		}
+	}
+}
