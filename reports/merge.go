@@ -266,19 +266,25 @@ func shardCount(set []string) int {
 }
 
 // addWorkers adds two shards' workers: they run side by side, so the sum
-// of their peaks bounds the run's concurrency from above.
+// of their peaks bounds the run's concurrency from above. A shard that did
+// not count its peak (vegeta's loop) leaves the sum's peak unknown (0); nil
+// is the merge's empty starting value.
 func addWorkers(a, b *Workers) *Workers {
-	if a == nil || b == nil {
-		if a == nil {
-			a = b
-		}
-		if a == nil {
-			return nil
-		}
+	switch {
+	case a == nil && b == nil:
+		return nil
+	case a == nil:
+		c := *b
+		return &c
+	case b == nil:
 		c := *a
 		return &c
 	}
-	return &Workers{Peak: a.Peak + b.Peak, Bound: a.Bound + b.Bound}
+	sum := &Workers{Peak: a.Peak + b.Peak, Bound: a.Bound + b.Bound}
+	if a.Peak == 0 || b.Peak == 0 {
+		sum.Peak = 0
+	}
+	return sum
 }
 
 func mergeLoad(a, b *LoadSection) (*LoadSection, error) {

@@ -182,6 +182,17 @@ func TestMergeLoadAddsOnlyDistinctShards(t *testing.T) {
 			t.Errorf("merged %g/s asked, %d requests; want 1000, 1000: two generators of their own", m.Load.RequestedRate, m.Load.Requests)
 		}
 	})
+	t.Run("a shard that did not count its peak leaves the run's unknown", func(t *testing.T) {
+		b := sec("r1", "1/2", 1000)
+		b.Workers = &Workers{Bound: 250} // vegeta's loop counts no peak
+		m, err := Merge(rep(sec("r1", "0/2", 1000)), rep(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := m.Load.Workers; w == nil || *w != (Workers{Bound: 500}) {
+			t.Errorf("merged workers %v; want the bound 500 and no peak", w)
+		}
+	})
 	t.Run("two latency measures are refused", func(t *testing.T) {
 		b := sec("u2", "0/1", 500)
 		b.LatencyFrom = LatencyFromSend
