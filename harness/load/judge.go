@@ -45,7 +45,7 @@ func (b Bounds) Check(s *Summary) (ok bool, reason string) {
 		if s.Workers.AtBound() {
 			// The receiver is slow either way, but how slow may be the
 			// generator's doing: say so, and how to tell.
-			reason += fmt.Sprintf("; the generator had all %d workers in flight, so part of it may be its own lag (hookproof load --max-workers raises the bound, to tell)", s.Workers.Bound)
+			reason += fmt.Sprintf("; the generator had all %d workers in flight, so part of it may be its own lag (hookproof load --max-workers raises the bound)", s.Workers.Bound)
 		}
 		return false, reason
 	}
