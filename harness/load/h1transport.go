@@ -251,7 +251,7 @@ func (t *h1Transport) usable(c *h1Conn) bool {
 	if c.conn.SetDeadline(time.Time{}) != nil {
 		return false
 	}
-	return !c.peek.peerClosed(time.Since(c.idledAt))
+	return !c.peek.peerClosed()
 }
 
 func (t *h1Transport) dialConn(ctx context.Context, host string) (*h1Conn, error) {

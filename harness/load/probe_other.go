@@ -2,16 +2,13 @@
 
 package load
 
-import (
-	"syscall"
-	"time"
-)
+import "syscall"
 
-// peeker cannot peek on this platform: a connection idle for longer than
-// staleAfter counts as closed, since a fresh dial is cheaper than a lost
-// event, and a younger one as open.
+// peeker cannot peek on this platform: newPeeker gives none, and usable
+// then reuses only connections idle for less than staleAfter, since a
+// fresh dial is cheaper than a lost event.
 type peeker struct{}
 
-func newPeeker(syscall.RawConn) *peeker { return &peeker{} }
+func newPeeker(syscall.RawConn) *peeker { return nil }
 
-func (*peeker) peerClosed(idle time.Duration) bool { return idle >= staleAfter }
+func (*peeker) peerClosed() bool { return true }

@@ -5,7 +5,6 @@ package load
 import (
 	"errors"
 	"syscall"
-	"time"
 )
 
 // peeker tells whether an idle connection can still carry a request. Its
@@ -40,7 +39,7 @@ func (p *peeker) peek(fd uintptr) bool {
 // blocking and consumes nothing, whatever the connection's idle time: a
 // receiver may close a keep-alive connection right after its answer,
 // without saying so, and a POST written to it would be lost.
-func (p *peeker) peerClosed(time.Duration) bool {
+func (p *peeker) peerClosed() bool {
 	err := p.raw.Read(p.fn)
 	return err != nil || p.closed
 }

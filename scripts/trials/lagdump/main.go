@@ -16,11 +16,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hookproof/hookproof/harness/load"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
-
-// lagHeader is where hookproof keeps each result's schedule lag.
-const lagHeader = "Hookproof-Schedule-Lag-Ns"
 
 type hit struct {
 	sched, start, end time.Time
@@ -56,7 +54,7 @@ func run(path string, over time.Duration) error {
 			}
 			return fmt.Errorf("decode result %d: %w", len(hits), err)
 		}
-		ns, err := strconv.ParseInt(r.Headers.Get(lagHeader), 10, 64)
+		ns, err := strconv.ParseInt(r.Headers.Get(load.ResultScheduleLag), 10, 64)
 		if err != nil {
 			return fmt.Errorf("result %d has no schedule lag: %w", r.Seq, err)
 		}
